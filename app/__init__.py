@@ -1,0 +1,70 @@
+"""Loopback: practise network-programming interview questions, graded on a private loopback."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, request, session
+
+from app import config
+from app.extensions import babel, csrf, db, login_manager, migrate, socketio
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LOOPBACK_INSTANCE") or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app import cli
+
+    cli.register(app)
+    return app
+
+
+def select_locale() -> str:
+    """The language the visitor chose with the switch, else their browser's preference."""
+    chosen = session.get("lang") or request.cookies.get("lang")
+    if chosen in ("en", "zh"):
+        return chosen
+    return request.accept_languages.best_match(["en", "zh"]) or "en"
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"] or None,
+        cors_allowed_origins=[],
+    )
+
+    from app.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.questions import bp as questions_bp
+
+    app.register_blueprint(questions_bp)

@@ -1,0 +1,1 @@
+"""The built-in question bank (Markdown files) and importers for other formats."""

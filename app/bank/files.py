@@ -1,0 +1,207 @@
+"""Read and write the bank's own file format.
+
+A bank file is YAML front matter between ``---`` lines, then sections, each opened by a
+line ``::: NAME`` (``prompt.zh``, ``key_points.en``, ``starter.server``, ``spec``...).
+Code and spec sections hold one fenced block. Parsing is pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECTION = re.compile(r"^::: ([a-z_]+(?:\.[a-z0-9_-]+)?)\s*$")
+FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)\s*$")
+BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
+
+TEXT_FIELDS = ("prompt", "answer", "explanation")
+KINDS = ("code", "concept")
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+class BankFormatError(ValueError):
+    def __init__(self, message: str, line: int | None = None, source: str = "<input>"):
+        self.message, self.line, self.source = message, line, source
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class BankTopic:
+    slug: str
+    order: int
+    title: dict[str, str]
+    overview: dict[str, str]
+
+
+@dataclass
+class BankQuestion:
+    slug: str
+    topic: str
+    order: int
+    kind: str
+    difficulty: str
+    tags: list[str]
+    title: dict[str, str]
+    prompt: dict[str, str] = field(default_factory=dict)
+    key_points: dict[str, list[str]] = field(default_factory=dict)
+    answer: dict[str, str] = field(default_factory=dict)
+    explanation: dict[str, str] = field(default_factory=dict)
+    roles: list[str] = field(default_factory=list)
+    starter_files: dict[str, str] = field(default_factory=dict)
+    reference_files: dict[str, str] = field(default_factory=dict)
+    spec: dict[str, Any] | None = None
+
+
+def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
+    """Return the front matter and {section name: (first line number, body)}."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise BankFormatError("the file must start with '---' front matter", 1, source)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise BankFormatError("the front matter is not closed by '---'", 1, source) from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        raise BankFormatError(f"invalid front matter: {exc}", line, source) from None
+    if not isinstance(meta, dict):
+        raise BankFormatError("the front matter must be a mapping", 2, source)
+
+    sections: dict[str, tuple[int, str]] = {}
+    current: str | None = None
+    body: list[str] = []
+    start = 0
+    in_fence: str | None = None
+    for number, line in enumerate(lines[end + 1 :], start=end + 2):
+        fence = FENCE.match(line)
+        if fence and (in_fence is None or fence.group(1)[0] == in_fence[0]):
+            in_fence = None if in_fence else fence.group(1)
+        match = SECTION.match(line) if in_fence is None else None
+        if match:
+            if current:
+                sections[current] = (start, "\n".join(body).strip("\n"))
+            current, body, start = match.group(1), [], number
+            if current in sections:
+                raise BankFormatError(f"section '{current}' appears twice", number, source)
+        elif current is None:
+            if line.strip():
+                raise BankFormatError("text before the first '::: section' line", number, source)
+        else:
+            body.append(line)
+    if in_fence:
+        raise BankFormatError("a code fence is not closed", len(lines), source)
+    if current:
+        sections[current] = (start, "\n".join(body).strip("\n"))
+    return meta, sections
+
+
+def _code_block(section: str, line: int, body: str, source: str) -> str:
+    lines = body.split("\n")
+    if len(lines) < 2 or not FENCE.match(lines[0]) or not FENCE.match(lines[-1]):
+        raise BankFormatError(f"section '{section}' must hold one fenced code block", line, source)
+    return "\n".join(lines[1:-1]) + "\n"
+
+
+def _bullets(body: str) -> list[str]:
+    return [m.group(1).strip() for m in map(BULLET.match, body.split("\n")) if m]
+
+
+def _bilingual(meta: dict[str, Any], key: str, source: str) -> dict[str, str]:
+    value = meta.get(key)
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("zh", "en")):
+        raise BankFormatError(f"front matter '{key}' needs 'zh' and 'en' strings", 2, source)
+    return {"zh": value["zh"].strip(), "en": value["en"].strip()}
+
+
+def parse_topic(text: str, source: str = "<input>") -> BankTopic:
+    meta, sections = _split(text, source)
+    if not meta.get("slug"):
+        raise BankFormatError("front matter needs a 'slug'", 2, source)
+    return BankTopic(
+        slug=str(meta["slug"]),
+        order=int(meta.get("order", 0)),
+        title=_bilingual(meta, "title", source),
+        overview={lang: sections.get(f"overview.{lang}", (0, ""))[1] for lang in ("zh", "en")},
+    )
+
+
+def parse_question(text: str, source: str = "<input>") -> BankQuestion:
+    meta, sections = _split(text, source)
+    for key in ("slug", "topic"):
+        if not meta.get(key):
+            raise BankFormatError(f"front matter needs a '{key}'", 2, source)
+    kind = meta.get("kind", "concept")
+    if kind not in KINDS:
+        raise BankFormatError(f"kind must be one of {', '.join(KINDS)}", 2, source)
+    difficulty = meta.get("difficulty", "medium")
+    if difficulty not in DIFFICULTIES:
+        raise BankFormatError(f"difficulty must be one of {', '.join(DIFFICULTIES)}", 2, source)
+    question = BankQuestion(
+        slug=str(meta["slug"]),
+        topic=str(meta["topic"]),
+        order=int(meta.get("order", 0)),
+        kind=kind,
+        difficulty=difficulty,
+        tags=[str(t) for t in meta.get("tags") or []],
+        title=_bilingual(meta, "title", source),
+        roles=[str(r) for r in meta.get("roles") or []],
+    )
+    for lang in ("zh", "en"):
+        for name in TEXT_FIELDS:
+            getattr(question, name)[lang] = sections.get(f"{name}.{lang}", (0, ""))[1]
+        question.key_points[lang] = _bullets(sections.get(f"key_points.{lang}", (0, ""))[1])
+        if not question.prompt[lang]:
+            raise BankFormatError(f"section 'prompt.{lang}' is missing or empty", None, source)
+    for name, (line, body) in sections.items():
+        group, _, role = name.partition(".")
+        if group in ("starter", "reference"):
+            if role not in question.roles:
+                raise BankFormatError(f"'{name}' names a role not in 'roles'", line, source)
+            target = question.starter_files if group == "starter" else question.reference_files
+            target[role] = _code_block(name, line, body, source)
+        elif name == "spec":
+            question.spec = _parse_spec_block(line, body, source)
+    if kind == "code":
+        missing = [r for r in question.roles if r not in question.reference_files]
+        if not question.roles or missing:
+            raise BankFormatError(
+                "a code question needs 'roles' and a 'reference.ROLE' section for each role",
+                None,
+                source,
+            )
+    return question
+
+
+def _parse_spec_block(line: int, body: str, source: str) -> dict[str, Any]:
+    code = _code_block("spec", line, body, source)
+    try:
+        spec = yaml.safe_load(code)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = line + 2 + mark.line if mark else line
+        raise BankFormatError(f"invalid spec YAML: {exc}", at, source) from None
+    if not isinstance(spec, dict):
+        raise BankFormatError("the spec must be a mapping", line, source)
+    return spec
+
+
+def read_directory(folder: Path) -> tuple[list[BankTopic], list[BankQuestion]]:
+    """Parse every bank file below ``folder`` (``topic.md`` files and question files)."""
+    topics, questions = [], []
+    for path in sorted(folder.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "topic.md":
+            topics.append(parse_topic(text, str(path)))
+        else:
+            questions.append(parse_question(text, str(path)))
+    return topics, questions

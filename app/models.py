@@ -1,0 +1,229 @@
+"""Typed SQLAlchemy 2.0 models for the whole product.
+
+Bilingual text is stored as column pairs (``*_zh`` / ``*_en``); :meth:`Question.text`
+picks the one for the current language and falls back to the other.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.security import check_password_hash, generate_password_hash
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+LANGS = ("zh", "en")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Timestamps are stored timezone-aware so SQLite and PostgreSQL read back the same thing.
+Timestamp = sa.DateTime(timezone=True)
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+class QuestionKind(enum.StrEnum):
+    CODE = "code"
+    CONCEPT = "concept"
+
+
+class SubmissionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Topic(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    order: so.Mapped[int] = so.mapped_column(default=0)
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(200))
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(200))
+    overview_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    overview_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    questions: so.WriteOnlyMapped[Question] = so.relationship(back_populates="topic")
+
+    def text(self, field: str, lang: str) -> str:
+        return _localized(self, field, lang)
+
+
+class Question(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    topic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("topic.id"), index=True)
+    order: so.Mapped[int] = so.mapped_column(default=0)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default=QuestionKind.CONCEPT.value)
+    difficulty: so.Mapped[str] = so.mapped_column(sa.String(16), default="medium")
+    tags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    prompt_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    prompt_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    key_points_zh: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    key_points_en: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    answer_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    answer_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    explanation_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    explanation_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    # Code questions: role names, files per role, and the grading spec (plain JSON).
+    roles: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    starter_files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
+    reference_files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
+    spec: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+
+    published: so.Mapped[bool] = so.mapped_column(default=False, index=True)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="bank")
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+    topic: so.Mapped[Topic] = so.relationship(back_populates="questions")
+    versions: so.WriteOnlyMapped[QuestionVersion] = so.relationship(
+        back_populates="question", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == QuestionKind.CODE.value
+
+    def text(self, field: str, lang: str) -> str:
+        return _localized(self, field, lang)
+
+    def key_points(self, lang: str) -> list[str]:
+        points = getattr(self, f"key_points_{lang}", None) or []
+        return points or getattr(self, f"key_points_{_other(lang)}") or []
+
+
+class QuestionVersion(db.Model):
+    """A frozen copy of a question's gradable content, so old submissions keep their spec."""
+
+    __table_args__ = (sa.UniqueConstraint("question_id", "version"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    version: so.Mapped[int]
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    question: so.Mapped[Question] = so.relationship(back_populates="versions")
+
+
+class User(UserMixin, db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=Role.LEARNER.value)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role in (Role.INSTRUCTOR.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+
+class Submission(db.Model):
+    __table_args__ = (sa.Index("ix_submission_status_created", "status", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    question_version: so.Mapped[int]
+    files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=SubmissionStatus.QUEUED.value)
+    verdict: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    score: so.Mapped[float | None]
+    result: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    started_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    heartbeat_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    worker_id: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+
+    user: so.Mapped[User] = so.relationship()
+    question: so.Mapped[Question] = so.relationship()
+
+
+class ConceptReview(db.Model):
+    """A learner's self-assessment of a concept question (ready for spaced repetition)."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    rating: so.Mapped[int]
+    answer_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    reviewed_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+    due_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+
+def _other(lang: str) -> str:
+    return "en" if lang == "zh" else "zh"
+
+
+def _localized(obj: object, field: str, lang: str) -> str:
+    lang = lang if lang in LANGS else "en"
+    return getattr(obj, f"{field}_{lang}") or getattr(obj, f"{field}_{_other(lang)}") or ""

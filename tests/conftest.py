@@ -1,0 +1,46 @@
+"""Shared fixtures, in the spirit of Flask's tutorial: app, client, runner, auth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from app.bank.loader import load_bank
+from app.models import db
+from tests.helpers import make_app
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """One SQLite file migrated and loaded with the bank; each test gets a copy of it."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "loopback.sqlite3"
+    app = make_app(folder, f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        load_bank()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path):
+    path = tmp_path / "loopback.sqlite3"
+    shutil.copy(migrated_database, path)
+    app = make_app(tmp_path, f"sqlite:///{path}")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
