@@ -1,0 +1,380 @@
+"""Expectations: what a check requires of what really happened.
+
+Each expectation reads an :class:`Observation` (the program's run, what the trusted peer
+saw, the packet trace) and returns an :class:`Outcome` with a bilingual message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.grading import trace
+from app.grading.sandbox import RunResult
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@dataclass
+class Observation:
+    run: RunResult
+    peer: dict[str, Any]
+    packets: list[trace.Packet]
+    port: int
+    program_is_server: bool
+    stdin_sent: list[str] = field(default_factory=list)
+
+    @property
+    def stdout(self) -> str:
+        return self.run.text("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self.run.text("stderr")
+
+    @property
+    def program_side(self) -> str:
+        return "server" if self.program_is_server else "client"
+
+    @property
+    def peer_side(self) -> str:
+        return "client" if self.program_is_server else "server"
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    en: str
+    zh: str
+    expected: Any = None
+    actual: Any = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    name: str
+    schema: dict[str, Any]
+    evaluate: Callable[[Observation, Any], Outcome]
+
+
+EXPECTATIONS: dict[str, Expectation] = {}
+
+
+def expectation(name: str, schema: dict[str, Any]):
+    def register(fn: Callable[[Observation, Any], Outcome]):
+        EXPECTATIONS[name] = Expectation(name, schema, fn)
+        return fn
+
+    return register
+
+
+def excerpt(data: bytes | str, limit: int = 200) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+TRUE = {"const": True}
+TEXT = {"type": "string", "minLength": 1}
+MS = {"type": "integer", "minimum": 1}
+
+
+# -- output ----------------------------------------------------------------------------
+@expectation("stdout_contains", TEXT)
+def stdout_contains(obs: Observation, text: str) -> Outcome:
+    ok = text in obs.stdout
+    return Outcome(
+        ok, f"Output should contain {text!r}.", f"输出应包含 {text!r}。", text, excerpt(obs.stdout)
+    )
+
+
+@expectation("stdout_matches", TEXT)
+def stdout_matches(obs: Observation, pattern: str) -> Outcome:
+    ok = re.search(pattern, obs.stdout, re.MULTILINE) is not None
+    return Outcome(
+        ok,
+        f"Output should match /{pattern}/.",
+        f"输出应匹配 /{pattern}/。",
+        pattern,
+        excerpt(obs.stdout),
+    )
+
+
+@expectation("stdout_not_matches", TEXT)
+def stdout_not_matches(obs: Observation, pattern: str) -> Outcome:
+    ok = re.search(pattern, obs.stdout, re.MULTILINE) is None
+    return Outcome(
+        ok,
+        f"Output should not match /{pattern}/.",
+        f"输出不应匹配 /{pattern}/。",
+        f"no /{pattern}/",
+        excerpt(obs.stdout),
+    )
+
+
+@expectation("stderr_not_matches", TEXT)
+def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
+    ok = re.search(pattern, obs.stderr, re.MULTILINE) is None
+    return Outcome(
+        ok,
+        f"Error output should not match /{pattern}/.",
+        f"错误输出不应匹配 /{pattern}/。",
+        f"no /{pattern}/",
+        excerpt(obs.stderr),
+    )
+
+
+@expectation("no_traceback", TRUE)
+def no_traceback(obs: Observation, _: bool) -> Outcome:
+    ok = TRACEBACK not in obs.stderr
+    last = obs.stderr.strip().splitlines()[-1] if obs.stderr.strip() else ""
+    return Outcome(
+        ok,
+        "The program should handle errors itself, without a traceback"
+        + (f" (it ended with: {last})." if not ok else "."),
+        "程序应自行处理异常，不应输出 traceback" + (f"（最后一行：{last}）。" if not ok else "。"),
+        "no traceback",
+        excerpt(last) if last else None,
+    )
+
+
+# -- how it ended ----------------------------------------------------------------------
+@expectation("exit_code", {"type": "integer", "minimum": 0, "maximum": 255})
+def exit_code(obs: Observation, code: int) -> Outcome:
+    ok = obs.run.exited_by_itself and obs.run.exit_code == code
+    actual = obs.run.exit_code if obs.run.exited_by_itself else "still running (stopped)"
+    return Outcome(
+        ok,
+        f"The program should exit with status {code}.",
+        f"程序应以状态码 {code} 退出。",
+        code,
+        actual,
+    )
+
+
+@expectation("exits_within_ms", MS)
+def exits_within_ms(obs: Observation, limit: int) -> Outcome:
+    ok = obs.run.exited_by_itself and obs.run.wall_ms <= limit
+    actual = f"{obs.run.wall_ms} ms" if obs.run.exited_by_itself else "did not exit by itself"
+    return Outcome(
+        ok,
+        f"The program should finish by itself within {limit / 1000:g} s.",
+        f"程序应在 {limit / 1000:g} 秒内自行结束。",
+        f"≤ {limit} ms",
+        actual,
+    )
+
+
+# -- what the reference peer saw -------------------------------------------------------
+@expectation("peer_received_nonempty", TRUE)
+def peer_received_nonempty(obs: Observation, _: bool) -> Outcome:
+    ok = bool(obs.peer["received"])
+    return Outcome(
+        ok,
+        f"The reference {obs.peer_side} should receive data from your program.",
+        f"参考{_zh_side(obs.peer_side)}应收到你的程序发送的数据。",
+        "some bytes",
+        f"{len(obs.peer['received'])} bytes",
+    )
+
+
+@expectation("peer_received", {"type": "string"})
+def peer_received(obs: Observation, text: str) -> Outcome:
+    got = obs.peer["received"]
+    ok = got == text.encode()
+    return Outcome(
+        ok,
+        f"The reference {obs.peer_side} should receive exactly {text!r}.",
+        f"参考{_zh_side(obs.peer_side)}应恰好收到 {text!r}。",
+        text,
+        excerpt(got),
+    )
+
+
+@expectation("echo_exact", TRUE)
+def echo_exact(obs: Observation, _: bool) -> Outcome:
+    sent, got = obs.peer["sent"], obs.peer["received"]
+    ok = bool(sent) and got == sent
+    if ok:
+        actual = f"{len(got)} bytes, identical"
+    elif obs.peer.get("error") and not obs.peer["connections"]:
+        actual = obs.peer["error"]
+    else:
+        same = next(
+            (i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b),
+            min(len(sent), len(got)),
+        )
+        actual = f"{len(got)} of {len(sent)} bytes back; first difference at byte {same}"
+    return Outcome(
+        ok,
+        f"Every byte sent ({len(sent)} bytes) should come back unchanged, in order.",
+        f"发送的每个字节（共 {len(sent)} 字节）都应原样按序返回。",
+        f"{len(sent)} bytes",
+        actual,
+    )
+
+
+@expectation("peer_got_eof", TRUE)
+def peer_got_eof(obs: Observation, _: bool) -> Outcome:
+    ok = obs.peer["eof"] and not obs.peer["reset"]
+    actual = "reset (RST)" if obs.peer["reset"] else ("closed" if ok else "left open")
+    return Outcome(
+        ok,
+        "Your program should close the connection when it is done.",
+        "程序完成后应关闭连接。",
+        "closed",
+        actual,
+    )
+
+
+@expectation("stdout_echoes_peer", TRUE)
+def stdout_echoes_peer(obs: Observation, _: bool) -> Outcome:
+    """The client printed, whole, the reply the reference server sent it."""
+    reply = obs.peer["reply"].decode("utf-8", "replace").strip()
+    if not obs.peer["received"]:
+        return Outcome(
+            False,
+            "The client should send a message to the server first.",
+            "客户端应先向服务器发送消息。",
+            "a message sent",
+            "nothing received",
+        )
+    ok = bool(reply) and reply in obs.stdout
+    return Outcome(
+        ok,
+        "The client should print the server's whole reply.",
+        "客户端应打印服务器的完整回复。",
+        excerpt(reply),
+        excerpt(obs.stdout),
+    )
+
+
+@expectation(
+    "udp_replies",
+    {"type": "object", "additionalProperties": False, "properties": {"prefix": {"type": "string"}}},
+)
+def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
+    prefix = arg.get("prefix", "ACK: ").encode()
+    records = obs.peer["datagrams"]
+    wrong = [r for r in records if r.get("reply") != prefix + r["data"]]
+    ok = bool(records) and not wrong
+    actual = f"{len(records) - len(wrong)} of {len(records)} answered correctly"
+    if wrong:
+        first = wrong[0]
+        got = "no reply" if first.get("reply") is None else repr(excerpt(first["reply"]))
+        actual += f"; to {excerpt(first['data'])!r} (from port {first['from']}) got {got}"
+    return Outcome(
+        ok,
+        f"Each datagram should be answered with {prefix.decode()!r} + its data, "
+        "sent back to the address it came from.",
+        f"每个数据报都应以 {prefix.decode()!r} + 原数据回复给其发送方地址。",
+        f"{len(records)} replies",
+        actual,
+    )
+
+
+@expectation("stdin_forwarded", TRUE)
+def stdin_forwarded(obs: Observation, _: bool) -> Outcome:
+    want = "".join(obs.stdin_sent).encode()
+    got = obs.peer["received"].replace(b"\r", b"").replace(b"\n", b"")
+    ok = bool(want) and got == want
+    return Outcome(
+        ok,
+        "Every line typed on stdin should reach the server, in order.",
+        "标准输入的每一行都应按顺序发送到服务器。",
+        excerpt(want),
+        excerpt(got),
+    )
+
+
+@expectation("stdout_contains_pushed", TRUE)
+def stdout_contains_pushed(obs: Observation, _: bool) -> Outcome:
+    lines = [line for line in obs.peer["sent"].decode("utf-8", "replace").split("\n") if line]
+    position, missing = 0, None
+    for line in lines:
+        found = obs.stdout.find(line, position)
+        if found < 0:
+            missing = line
+            break
+        position = found + len(line)
+    ok = bool(lines) and missing is None
+    return Outcome(
+        ok,
+        "Messages the server pushes should be printed as they arrive, even while nothing is typed.",
+        "即使没有任何输入，服务器推送的消息也应在到达时被打印出来。",
+        excerpt("\n".join(lines)),
+        f"missing {missing!r}" if missing else excerpt(obs.stdout),
+    )
+
+
+# -- packets ---------------------------------------------------------------------------
+@expectation("handshake", TRUE)
+def handshake(obs: Observation, _: bool) -> Outcome:
+    ok = trace.handshake_completed(obs.packets, obs.port)
+    return Outcome(
+        ok,
+        "A TCP three-way handshake (SYN, SYN-ACK, ACK) should complete.",
+        "应完成一次 TCP 三次握手（SYN、SYN-ACK、ACK）。",
+        "SYN → SYN-ACK → ACK",
+        _flags_summary(obs),
+    )
+
+
+@expectation("fin_from", {"enum": ["program", "peer", "both"]})
+def fin_from(obs: Observation, who: str) -> Outcome:
+    sides = {
+        "program": [obs.program_side],
+        "peer": [obs.peer_side],
+        "both": [obs.program_side, obs.peer_side],
+    }[who]
+    ok = all(trace.side_sent(obs.packets, obs.port, side, "FIN") for side in sides)
+    return Outcome(
+        ok,
+        "Your program should close the connection with a FIN (a graceful close).",
+        "程序应以 FIN 关闭连接（优雅关闭）。",
+        f"FIN from {' and '.join(sides)}",
+        _flags_summary(obs),
+    )
+
+
+@expectation("no_rst", TRUE)
+def no_rst(obs: Observation, _: bool) -> Outcome:
+    resets = [p for p in trace.tcp_packets(obs.packets, obs.port) if p.has("RST")]
+    ok = not resets
+    senders = sorted({"server" if p.src_port == obs.port else "client" for p in resets})
+    return Outcome(
+        ok,
+        "The connection should end without a reset (RST): unread data or SO_LINGER 0 abort it.",
+        "连接结束时不应出现 RST：未读数据或 SO_LINGER 0 会导致连接被重置。",
+        "no RST",
+        f"RST from {', '.join(senders)}" if resets else "none",
+    )
+
+
+@expectation("fin_within_ms", MS)
+def fin_within_ms(obs: Observation, limit: int) -> Outcome:
+    packets = trace.tcp_packets(obs.packets, obs.port)
+    fins = trace.side_sent(obs.packets, obs.port, obs.program_side, "FIN")
+    start = packets[0].t_ms if packets else 0
+    took = fins[0].t_ms - start if fins else None
+    ok = took is not None and took <= limit
+    return Outcome(
+        ok,
+        f"Your program should send its FIN within {limit} ms of connecting.",
+        f"程序应在连接建立后 {limit} 毫秒内发送 FIN。",
+        f"≤ {limit} ms",
+        f"{took:.0f} ms" if took is not None else "no FIN",
+    )
+
+
+def _flags_summary(obs: Observation) -> str:
+    parts = []
+    for p in trace.tcp_packets(obs.packets, obs.port)[:12]:
+        side = "S" if p.src_port == obs.port else "C"
+        parts.append(f"{side}:{'/'.join(p.flags) or '-'}{f'+{p.length}B' if p.length else ''}")
+    return " ".join(parts) or "no TCP packets"
+
+
+def _zh_side(side: str) -> str:
+    return "服务器" if side == "server" else "客户端"

@@ -1,0 +1,367 @@
+"""The grading engine: (spec, files) -> result. No Flask; web, workers, CLI and API share it.
+
+Each check runs in a fresh private loopback namespace: capture starts, the reference peer
+starts, the submitted program starts in its sandbox, the harness drives the exchange, then
+everything is torn down and the observation is judged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.grading import trace
+from app.grading.checks import EXPECTATIONS, Observation, Outcome, excerpt
+from app.grading.netns import NamespaceError, private_loopback
+from app.grading.peers import Peer, make_peer
+from app.grading.sandbox import (
+    Limits,
+    RunResult,
+    Sandbox,
+    SandboxUnavailable,
+    describe_limit,
+    sandbox_problem,
+)
+from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
+
+ENGINE_VERSION = "1.0"
+EXCERPT_BYTES = 4096
+LISTEN_POLL_S = 0.002
+DEFAULT_SETTLE_MS = 100
+
+Callback = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: dict[str, str]
+    role: str
+    required: bool
+    status: str  # passed | failed | error | skipped
+    message: dict[str, str]
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    hint: dict[str, str] | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_ms: int = 0
+    resources: dict[str, Any] = field(default_factory=dict)
+    peer: dict[str, Any] = field(default_factory=dict)
+    trace: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class GradeResult:
+    verdict: str  # passed | failed | error
+    score: float
+    checks: list[CheckResult]
+    message: dict[str, str]
+    skipped_roles: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+    engine_version: str = ENGINE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _msg(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+def grade(
+    spec: dict[str, Any],
+    files: dict[str, str],
+    on_event: Callback | None = None,
+    limits: Limits | None = None,
+) -> GradeResult:
+    """Grade ``files`` (role -> source) against ``spec``. Never raises for bad submissions;
+    an invalid spec or an unusable sandbox gives verdict ``error``."""
+    started = time.monotonic()
+    emit = on_event or (lambda event: None)
+    try:
+        check_spec(spec)
+    except SpecError as exc:
+        return _error_result(_msg(f"Invalid grading spec: {exc}", f"评分规格无效：{exc}"), started)
+    problem = sandbox_problem()
+    if problem:
+        return _error_result(
+            _msg(
+                f"The grader cannot run code safely here: {problem}",
+                f"评分器无法安全运行代码：{problem}",
+            ),
+            started,
+        )
+
+    limits = (limits or Limits()).with_overrides(spec.get("limits"))
+    port = spec.get("port", DEFAULT_PORT)
+    checks = spec["checks"]
+    skipped_roles = sorted({c["role"] for c in checks if c["role"] not in files})
+    results: list[CheckResult] = []
+    for index, check in enumerate(checks):
+        base = {"index": index, "total": len(checks), "id": check["id"], "title": check["title"]}
+        emit({"type": "check_started", **base})
+        if check["role"] in files:
+            result = run_check(check, files[check["role"]], limits, port)
+        else:
+            result = _skipped(check)
+        results.append(result)
+        emit({"type": "check_finished", **base, "check": asdict(result)})
+    return _verdict(results, skipped_roles, started)
+
+
+def _verdict(results: list[CheckResult], skipped_roles: list[str], started: float) -> GradeResult:
+    graded = [r for r in results if r.required and r.status != "skipped"]
+    passed = sum(r.status == "passed" for r in graded)
+    score = round(passed / len(graded), 4) if graded else 0.0
+    duration = int((time.monotonic() - started) * 1000)
+    if not graded:
+        return GradeResult(
+            "error",
+            0.0,
+            results,
+            _msg(
+                "Nothing to grade: the submission has none of the roles this question checks.",
+                "没有可评分的内容：提交中没有本题需要检查的角色。",
+            ),
+            skipped_roles,
+            duration,
+        )
+    if any(r.status == "error" for r in graded):
+        verdict = "error"
+        message = _msg(
+            "The grader failed on a check; this is not your fault. Try again.",
+            "评分器在某项检查上出错，这不是你的问题，请重试。",
+        )
+    elif passed == len(graded):
+        verdict = "passed"
+        message = _msg(f"All {passed} required checks passed.", f"全部 {passed} 项必需检查通过。")
+    else:
+        verdict = "failed"
+        message = _msg(
+            f"{passed} of {len(graded)} required checks passed.",
+            f"{len(graded)} 项必需检查中通过 {passed} 项。",
+        )
+    if skipped_roles:
+        message["en"] += f" Not submitted, so not checked: {', '.join(skipped_roles)}."
+        message["zh"] += f" 未提交、因此未检查的角色：{'、'.join(skipped_roles)}。"
+    return GradeResult(verdict, score, results, message, skipped_roles, duration)
+
+
+def _error_result(message: dict[str, str], started: float) -> GradeResult:
+    return GradeResult(
+        "error", 0.0, [], message, duration_ms=int((time.monotonic() - started) * 1000)
+    )
+
+
+def _skipped(check: dict[str, Any]) -> CheckResult:
+    return CheckResult(
+        check["id"],
+        check["title"],
+        check["role"],
+        check.get("required", True),
+        "skipped",
+        _msg(
+            f"Skipped: no '{check['role']}' file was submitted.",
+            f"已跳过：未提交“{check['role']}”文件。",
+        ),
+    )
+
+
+# -- one check -------------------------------------------------------------------------
+def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> CheckResult:
+    started = time.monotonic()
+    result = CheckResult(
+        check["id"],
+        check["title"],
+        check["role"],
+        check.get("required", True),
+        "error",
+        _msg("", ""),
+        hint=check.get("hint"),
+    )
+    try:
+        observation, harness_problem = _observe(check, code, limits, port)
+    except (SandboxUnavailable, NamespaceError) as exc:
+        result.message = _msg(
+            f"The grader could not run this check: {exc}", f"评分器无法运行此项检查：{exc}"
+        )
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        return result
+    _judge(result, check, observation, harness_problem, limits)
+    run = observation.run
+    result.stdout = excerpt(run.stdout[:EXCERPT_BYTES], EXCERPT_BYTES)
+    result.stderr = excerpt(run.stderr[:EXCERPT_BYTES], EXCERPT_BYTES)
+    result.resources = {
+        "wall_ms": run.wall_ms,
+        "cpu_ms": run.cpu_ms,
+        "max_rss_kib": run.max_rss_kib,
+        "exit_code": run.exit_code,
+        "signal": run.signal,
+        "stopped_by_grader": run.killed,
+        "limit": run.limit,
+        "stdout_bytes": run.stdout_bytes,
+        "stderr_bytes": run.stderr_bytes,
+    }
+    result.peer = _peer_summary(observation.peer)
+    result.trace = trace.to_json(observation.packets, port)
+    result.duration_ms = int((time.monotonic() - started) * 1000)
+    return result
+
+
+def _observe(
+    check: dict[str, Any], code: str, limits: Limits, port: int
+) -> tuple[Observation, dict[str, str] | None]:
+    """Run the program against its peer in a private namespace and record everything."""
+    role = check["role"]
+    peer = make_peer(check["peer"], port)
+    program_is_server = not peer.is_server
+    finish = check.get("finish") or ("peer" if program_is_server else "exit")
+    timeout_s = check.get("timeout_ms", limits.wall_ms) / 1000
+    settle_s = check.get("settle_ms", DEFAULT_SETTLE_MS) / 1000
+    script = check.get("stdin") or []
+    stdin_sent: list[str] = []
+    problem: dict[str, str] | None = None
+
+    with private_loopback():
+        capture = trace.Capture()
+        sandbox = Sandbox(
+            {f"{role}.py": code}, [f"{role}.py"], limits, keep_stdin_open=bool(script)
+        )
+        try:
+            peer.start()
+            sandbox.start()
+            deadline = time.monotonic() + timeout_s
+            if script:
+                threading.Thread(
+                    target=_feed_stdin, args=(sandbox, script, stdin_sent), daemon=True
+                ).start()
+            if program_is_server:
+                problem = _wait_listening(sandbox, peer, port, deadline)
+                if problem is None:
+                    peer.drive(deadline)
+            if finish == "exit":
+                if not sandbox.wait(max(deadline - time.monotonic(), 0)):
+                    sandbox.stop("time")
+            else:
+                _wait_for_peer(sandbox, peer, deadline)
+                sandbox.wait(settle_s)
+        finally:
+            run: RunResult = sandbox.finish()
+            peer.stop()
+            packets = capture.collect()
+    observation = Observation(run, peer.observation(), packets, port, program_is_server, stdin_sent)
+    return observation, problem
+
+
+def _wait_for_peer(sandbox: Sandbox, peer: Peer, deadline: float) -> None:
+    while not peer.finished.wait(0.01):
+        if not sandbox.running():
+            return
+        if time.monotonic() >= deadline:
+            sandbox.stop("time")
+            return
+
+
+def _feed_stdin(sandbox: Sandbox, script: list[dict[str, Any]], sent: list[str]) -> None:
+    for step in script:
+        if "wait_ms" in step:
+            time.sleep(step["wait_ms"] / 1000)
+        elif "send" in step:
+            if not sandbox.write_stdin((step["send"] + "\n").encode()):
+                return
+            sent.append(step["send"])
+        elif step.get("close"):
+            sandbox.close_stdin()
+            return
+
+
+def _listening(pid: int, port: int, udp: bool) -> bool:
+    """Is a socket of the sandbox's namespace bound (UDP) or listening (TCP) on ``port``?"""
+    suffix = f":{port:04X}"
+    for table in ("udp", "udp6") if udp else ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as handle:
+                next(handle)
+                for line in handle:
+                    fields = line.split()
+                    if fields[1].endswith(suffix) and (udp or fields[3] == "0A"):
+                        return True
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+    return False
+
+
+def _wait_listening(
+    sandbox: Sandbox, peer: Peer, port: int, deadline: float
+) -> dict[str, str] | None:
+    """Poll until the submitted server listens; explain why not if it never does."""
+    udp = peer.kind.startswith("udp")
+    what = "UDP socket bound to" if udp else "TCP server listening on"
+    while time.monotonic() < deadline:
+        if not sandbox.running():
+            return _msg(
+                f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
+                f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
+            )
+        if _listening(sandbox.pid, port, udp):
+            return None
+        time.sleep(LISTEN_POLL_S)
+    sandbox.stop("time")
+    return _msg(
+        f"No {what} 127.0.0.1:{port} appeared within the time limit.",
+        f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
+    )
+
+
+def _judge(
+    result: CheckResult,
+    check: dict[str, Any],
+    obs: Observation,
+    harness_problem: dict[str, str] | None,
+    limits: Limits,
+) -> None:
+    outcomes: list[tuple[str, Outcome]] = []
+    for item in check["expect"]:
+        ((name, arg),) = item.items()
+        outcomes.append((name, EXPECTATIONS[name].evaluate(obs, arg)))
+    result.expectations = [
+        {
+            "name": name,
+            "ok": o.ok,
+            "message": _msg(o.en, o.zh),
+            "expected": o.expected,
+            "actual": o.actual,
+        }
+        for name, o in outcomes
+    ]
+    failed = [o for _, o in outcomes if not o.ok]
+    limit = obs.run.limit
+    if limit:
+        what = describe_limit(limit, limits)
+        result.status = "failed"
+        result.message = _msg(f"Stopped: your program hit the {what}.", f"已终止：程序触及{what}。")
+    elif harness_problem:
+        result.status = "failed"
+        result.message = harness_problem
+    elif failed:
+        result.status = "failed"
+        result.message = _msg(failed[0].en, failed[0].zh)
+    else:
+        result.status = "passed"
+        result.message = _msg("Passed.", "通过。")
+
+
+def _peer_summary(peer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": peer["kind"],
+        "received_bytes": len(peer["received"]),
+        "sent_bytes": len(peer["sent"]),
+        "received": excerpt(peer["received"], 500),
+        "sent": excerpt(peer["sent"], 500),
+        "events": peer["events"][:50],
+        "connections": peer["connections"],
+        "error": peer["error"],
+    }

@@ -1,0 +1,465 @@
+"""Run one submitted program inside a bubblewrap sandbox.
+
+Isolation, in the order a process meets it:
+
+* ``prlimit`` sets the resource limits, then the process drops to a *dedicated
+  unprivileged uid* leased for this run only (RLIMIT_NPROC is not enforced for root, and
+  a uid of its own makes the process count per run and lets us prove nothing survives);
+* ``bwrap`` gives it new user, pid, ipc, uts, cgroup and mount namespaces, no
+  capabilities, no further user namespaces, a read-only view of the Python runtime and
+  system libraries only, and fresh size-limited tmpfs folders for its files and ``/tmp``;
+* the network namespace is the caller's: the check's private loopback.
+
+There is no fallback: when bubblewrap is missing or unusable, :class:`SandboxUnavailable`
+is raised and the grade is ``error``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+SANDBOX_PYTHON = os.environ.get("LOOPBACK_SANDBOX_PYTHON", "/usr/bin/python3")
+UID_BASE = int(os.environ.get("LOOPBACK_SANDBOX_UID_BASE", "61000"))
+UID_COUNT = int(os.environ.get("LOOPBACK_SANDBOX_UID_COUNT", "64"))
+LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"))
+WORKDIR = "/work"
+
+# What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
+READ_ONLY_TREES = ("/usr",)
+HOST_SYMLINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/protocols",
+    "/etc/services",
+)
+HOSTS = b"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+PASSWD = b"sandbox:x:1000:1000:sandbox:/work:/usr/sbin/nologin\n"
+GROUP = b"sandbox:x:1000:\n"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Submitted code cannot be run safely here; the grader reports an error."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_ms: int = 10_000
+    cpu_seconds: int = 5
+    memory_bytes: int = 512 * MiB
+    processes: int = 32
+    file_size_bytes: int = 8 * MiB
+    disk_bytes: int = 16 * MiB
+    open_files: int = 128
+    output_bytes: int = 1 * MiB
+
+    def with_overrides(self, overrides: dict | None) -> Limits:
+        if not overrides:
+            return self
+        known = {k: int(v) for k, v in overrides.items() if k in self.__dataclass_fields__}
+        return Limits(**{**self.__dict__, **known})
+
+
+LIMIT_NAMES = {
+    "time": "wall-clock time",
+    "cpu": "CPU time",
+    "memory": "memory",
+    "processes": "processes/threads",
+    "output": "output size",
+    "disk": "disk space",
+    "open_files": "open files",
+}
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None = None
+    signal: int | None = None
+    wall_ms: int = 0
+    cpu_ms: int = 0
+    max_rss_kib: int = 0
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    limit: str | None = None  # which limit stopped or broke the program
+    killed: bool = False  # stopped by the grader (end of check or a limit), not by itself
+    exited_at: float | None = None  # monotonic time of exit
+
+    @property
+    def exited_by_itself(self) -> bool:
+        return self.exit_code is not None and not self.killed
+
+    def text(self, stream: str) -> str:
+        return getattr(self, stream).decode("utf-8", "replace")
+
+
+@dataclass
+class _UidLease:
+    uid: int
+    handle: int
+
+
+class UidPool:
+    """Unprivileged uids leased one per run, exclusive across processes (flock)."""
+
+    def __init__(self, base: int = UID_BASE, count: int = UID_COUNT, lock_dir: Path = LOCK_DIR):
+        self.base, self.count, self.lock_dir = base, count, lock_dir
+        self._mutex = threading.Lock()
+        self._next = 0  # rotate, so a uid is reused as late as possible
+
+    def acquire(self, timeout: float = 30.0) -> _UidLease:
+        self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._mutex:
+                for offset in range(self.count):
+                    uid = self.base + (self._next + offset) % self.count
+                    path = self.lock_dir / f"uid-{uid}.lock"
+                    handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        os.close(handle)
+                        continue
+                    if _processes_of(uid):  # a leftover of a crashed grader: clean first
+                        _kill_uid(uid)
+                    self._next = (uid - self.base + 1) % self.count
+                    return _UidLease(uid, handle)
+            if time.monotonic() > deadline:
+                raise SandboxUnavailable("no free sandbox uid: too many gradings at once")
+            time.sleep(0.05)
+
+    @staticmethod
+    def release(lease: _UidLease) -> None:
+        os.close(lease.handle)
+
+
+UIDS = UidPool()
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Live processes of ``uid``. Zombies are dead already: the host's init reaps them."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.stat(entry.path).st_uid != uid:
+                continue
+            with open(f"{entry.path}/stat", "rb") as handle:
+                state = handle.read().rpartition(b")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _kill_uid(uid: int, timeout: float = 5.0) -> bool:
+    """SIGKILL every process of ``uid`` until none is left; True when none survives."""
+    deadline = time.monotonic() + timeout
+    while pids := _processes_of(uid):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@lru_cache(maxsize=1)
+def sandbox_problem() -> str | None:
+    """Why submitted code cannot be sandboxed here, or None when it can (checked once)."""
+    if os.geteuid() != 0:
+        return "the grader must run as root to create network namespaces and drop to sandbox uids"
+    for tool in ("bwrap", "prlimit"):
+        if not shutil.which(tool):
+            return f"'{tool}' is not installed (apt-get install bubblewrap util-linux)"
+    if not os.access(SANDBOX_PYTHON, os.X_OK):
+        return f"the sandbox interpreter {SANDBOX_PYTHON} is missing (apt-get install python3)"
+    try:
+        probe = Sandbox({"probe.py": "print('ok')\n"}, ["probe.py"], Limits(wall_ms=5000))
+        probe.start()
+        result = probe.finish(wait=True)
+    except (OSError, SandboxUnavailable) as exc:
+        return f"bubblewrap cannot start a sandbox: {exc}"
+    if result.stdout.strip() != b"ok":
+        return "bubblewrap cannot start a sandbox: " + result.text("stderr").strip()[-300:]
+    return None
+
+
+def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
+    args = [
+        "bwrap",
+        "--unshare-user",
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--disable-userns",
+    ]
+    for tree in READ_ONLY_TREES:
+        args += ["--ro-bind", tree, tree]
+    for link in HOST_SYMLINKS:
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
+    args += ["--size", str(limits.disk_bytes), "--perms", "0755", "--tmpfs", WORKDIR]
+    for name, fd in files.items():
+        args += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{name}"]
+    args += ["--chdir", WORKDIR, "--clearenv"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": WORKDIR,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+class Sandbox:
+    """One sandboxed run: start it (inside the check's namespace), feed stdin, finish it."""
+
+    def __init__(
+        self, files: dict[str, str], argv: list[str], limits: Limits, keep_stdin_open: bool = False
+    ):
+        self.files, self.argv, self.limits = files, argv, limits
+        self.keep_stdin_open = keep_stdin_open
+        self.result = RunResult()
+        self.process: subprocess.Popen | None = None
+        self._lease: _UidLease | None = None
+        self._readers: list[threading.Thread] = []
+        self._waiter: threading.Thread | None = None
+        self._started = 0.0
+        self._exited = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        self._lease = UIDS.acquire()
+        fds = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
+        extra = {
+            "/etc/hosts": _memfd("hosts", HOSTS),
+            "/etc/passwd": _memfd("passwd", PASSWD),
+            "/etc/group": _memfd("group", GROUP),
+        }
+        limits = self.limits
+        command = [
+            "prlimit",
+            f"--nproc={limits.processes}",
+            f"--as={limits.memory_bytes}",
+            f"--cpu={limits.cpu_seconds}",
+            f"--fsize={limits.file_size_bytes}",
+            f"--nofile={limits.open_files}",
+            "--core=0",
+            "--",
+            *_bwrap_args(fds, limits),
+        ]
+        for path, fd in extra.items():
+            command += ["--ro-bind-data", str(fd), path]
+        command += ["--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
+        uid = self._lease.uid
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE if self.keep_stdin_open else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=[*fds.values(), *extra.values()],
+                user=uid,
+                group=uid,
+                extra_groups=[],
+                start_new_session=True,
+                cwd="/",
+                env={"PATH": "/usr/bin:/bin"},
+            )
+        except OSError as exc:
+            self._release()
+            raise SandboxUnavailable(f"cannot start bubblewrap: {exc}") from exc
+        finally:
+            for fd in [*fds.values(), *extra.values()]:
+                os.close(fd)
+        self._started = time.monotonic()
+        for stream in ("stdout", "stderr"):
+            reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def running(self) -> bool:
+        return not self._exited.is_set()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait until the program exits by itself; True if it did."""
+        return self._exited.wait(timeout)
+
+    def write_stdin(self, data: bytes) -> bool:
+        if self.process is None or self.process.stdin is None:
+            return False
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, ValueError, OSError):
+            return False
+
+    def close_stdin(self) -> None:
+        if self.process is not None and self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+
+    def stop(self, reason: str | None = None) -> None:
+        """Kill the whole sandbox now; ``reason`` names the limit that caused it, if any."""
+        with self._lock:
+            if reason and self.result.limit is None:
+                self.result.limit = reason
+            if self.running():
+                self.result.killed = True
+        if self.process is not None and self.running():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def finish(self, wait: bool = False) -> RunResult:
+        """End the run: wait for exit within the wall limit (if ``wait``), then kill
+        everything left, make sure no process of the run's uid survives, release the uid."""
+        if self.process is None:
+            return self.result
+        if wait:
+            remaining = self.limits.wall_ms / 1000 - (time.monotonic() - self._started)
+            if not self.wait(max(remaining, 0)):
+                self.stop("time")
+        self.stop()
+        self.close_stdin()
+        self._exited.wait(10)
+        for reader in self._readers:
+            reader.join(5)
+        self._release()
+        self.result.limit = self.result.limit or _limit_from(self.result, self.limits)
+        return self.result
+
+    # -- internals ---------------------------------------------------------------------
+    def _release(self) -> None:
+        if self._lease is not None:
+            if not _kill_uid(self._lease.uid):
+                raise SandboxUnavailable(f"processes of sandbox uid {self._lease.uid} survive")
+            UIDS.release(self._lease)
+            self._lease = None
+
+    def _read(self, stream: str) -> None:
+        assert self.process is not None
+        pipe = getattr(self.process, stream)
+        kept = bytearray()
+        total = 0
+        while chunk := pipe.read1(65536):
+            total += len(chunk)
+            room = self.limits.output_bytes - len(kept)
+            if room > 0:
+                kept += chunk[:room]
+            with self._lock:
+                setattr(self.result, stream, bytes(kept))
+                setattr(self.result, f"{stream}_bytes", total)
+            if total > self.limits.output_bytes:
+                self.stop("output")
+                break
+        pipe.close()
+
+    def _wait(self) -> None:
+        assert self.process is not None
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        now = time.monotonic()
+        result = self.result
+        result.exited_at = now
+        result.wall_ms = int((now - self._started) * 1000)
+        result.cpu_ms = int((usage.ru_utime + usage.ru_stime) * 1000)
+        result.max_rss_kib = usage.ru_maxrss
+        code = self.process.returncode
+        # bwrap reports a killed child as exit code 128 + signal.
+        if code < 0:
+            result.signal = -code
+        elif code > 128 and code - 128 in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV):
+            result.signal = code - 128
+        else:
+            result.exit_code = code
+        self._exited.set()
+
+
+STDERR_MARKERS = (
+    (b"MemoryError", "memory"),
+    (b"Cannot allocate memory", "memory"),
+    (b"can't start new thread", "processes"),
+    (b"Resource temporarily unavailable", "processes"),
+    (b"No space left on device", "disk"),
+    (b"File too large", "disk"),
+    (b"Too many open files", "open_files"),
+)
+
+
+def _limit_from(result: RunResult, limits: Limits) -> str | None:
+    """Name the limit a program ran into, from how it ended and what it printed."""
+    if result.signal == signal.SIGXCPU or result.cpu_ms >= limits.cpu_seconds * 1000:
+        return "cpu"
+    for marker, name in STDERR_MARKERS:
+        if marker in result.stderr:
+            return name
+    return None
+
+
+def describe_limit(name: str, limits: Limits) -> str:
+    values = {
+        "time": f"{limits.wall_ms / 1000:g} s",
+        "cpu": f"{limits.cpu_seconds} s",
+        "memory": f"{limits.memory_bytes // MiB} MiB",
+        "processes": f"{limits.processes}",
+        "output": f"{limits.output_bytes // 1024} KiB",
+        "disk": f"{limits.disk_bytes // MiB} MiB",
+        "open_files": f"{limits.open_files}",
+    }
+    return f"{LIMIT_NAMES[name]} limit ({values[name]})"

@@ -1,0 +1,134 @@
+"""Packet capture on the check's private loopback, and the facts read from it.
+
+An AF_PACKET socket bound to ``lo`` sees every frame twice (out and in); only the
+outgoing copy is kept. The kernel buffers frames with their timestamps until the check
+ends, so capture costs no thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35
+SO_RCVBUFFORCE = 33
+SNAPLEN = 128  # headers are all we need
+
+FLAG_NAMES = (("FIN", 0x01), ("SYN", 0x02), ("RST", 0x04), ("PSH", 0x08), ("ACK", 0x10))
+
+
+@dataclass
+class Packet:
+    t_ms: float
+    proto: str  # "tcp" | "udp"
+    src_port: int
+    dst_port: int
+    flags: list[str]
+    length: int  # payload bytes
+    seq: int = 0
+    ack: int = 0
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+class Capture:
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 * 1024 * 1024)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.bind(("lo", ETH_P_ALL))
+        self.sock.setblocking(False)
+
+    def collect(self) -> list[Packet]:
+        """Drain everything captured so far and close the capture."""
+        frames = []
+        try:
+            while True:
+                try:
+                    data, ancillary, _, address = self.sock.recvmsg(SNAPLEN, 64)
+                except BlockingIOError:
+                    break
+                if address[2] != PACKET_OUTGOING:
+                    continue
+                stamp = _timestamp(ancillary)
+                packet = parse_frame(data, stamp)
+                if packet is not None:
+                    frames.append(packet)
+        finally:
+            self.sock.close()
+        if frames:
+            origin = frames[0].t_ms
+            for packet in frames:
+                packet.t_ms = round(packet.t_ms - origin, 3)
+        return frames
+
+
+def _timestamp(ancillary: list[tuple[int, int, bytes]]) -> float:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", data[:16])
+            return seconds * 1000 + nanos / 1e6
+    return 0.0
+
+
+def parse_frame(frame: bytes, t_ms: float) -> Packet | None:
+    if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+        return None
+    ip = frame[14:]
+    header_len = (ip[0] & 0x0F) * 4
+    total_len = struct.unpack("!H", ip[2:4])[0]
+    proto = ip[9]
+    body = ip[header_len:]
+    if proto == 6 and len(body) >= 20:
+        src, dst, seq, ack, offset_flags = struct.unpack("!HHIIH", body[:14])
+        data_offset = (offset_flags >> 12) * 4
+        flags = [name for name, bit in FLAG_NAMES if offset_flags & bit]
+        length = total_len - header_len - data_offset
+        return Packet(t_ms, "tcp", src, dst, flags, length, seq, ack)
+    if proto == 17 and len(body) >= 8:
+        src, dst, udp_len = struct.unpack("!HHH", body[:6])
+        return Packet(t_ms, "udp", src, dst, [], udp_len - 8)
+    return None
+
+
+def to_json(packets: list[Packet], server_port: int) -> list[dict[str, Any]]:
+    """The trace as shown to learners: which side sent what, in order."""
+    rows = []
+    for packet in packets:
+        row = asdict(packet)
+        row["from"] = "server" if packet.src_port == server_port else "client"
+        rows.append(row)
+    return rows
+
+
+# -- facts -----------------------------------------------------------------------------
+def tcp_packets(packets: list[Packet], server_port: int) -> list[Packet]:
+    return [p for p in packets if p.proto == "tcp" and server_port in (p.src_port, p.dst_port)]
+
+
+def handshake_completed(packets: list[Packet], server_port: int) -> bool:
+    """SYN from the client, SYN-ACK from the server, then the client's ACK, in order."""
+    stage = 0
+    for p in tcp_packets(packets, server_port):
+        from_client = p.dst_port == server_port
+        if stage == 0 and from_client and p.has("SYN") and not p.has("ACK"):
+            stage = 1
+        elif stage == 1 and not from_client and p.has("SYN") and p.has("ACK"):
+            stage = 2
+        elif stage == 2 and from_client and p.has("ACK") and not p.has("SYN"):
+            return True
+    return False
+
+
+def side_sent(packets: list[Packet], server_port: int, side: str, flag: str) -> list[Packet]:
+    sent_by_server = side == "server"
+    return [
+        p
+        for p in tcp_packets(packets, server_port)
+        if p.has(flag) and (p.src_port == server_port) == sent_by_server
+    ]
