@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.bank.files import BankFormatError
 
@@ -26,5 +26,79 @@ def bank_load() -> None:
     )
 
 
+
+
+@click.command("grade")
+@with_appcontext
+@click.argument("slug")
+@click.argument("files", nargs=-1, metavar="ROLE=FILE...")
+@click.option("--reference", is_flag=True, help="Grade the question's own reference solution.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+def grade_command(slug: str, files: tuple[str, ...], reference: bool, as_json: bool,
+                  lang: str) -> None:
+    """Grade a submission of a code question, e.g. `flask grade tcp-echo server=s.py`.
+
+    Exit status: 0 passed, 1 failed, 2 usage or grader error.
+    """
+    import json
+    import sys
+
+    from app.grading.engine import grade
+    from app.grading.report import format_report
+
+    question = _code_question(slug)
+    submitted = dict(question.reference_files) if reference else _read_role_files(files, question)
+    show = None if as_json else (lambda event: _progress(event, lang))
+    result = grade(question.spec, submitted, on_event=show)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(result, lang))
+    sys.exit({"passed": 0, "failed": 1}.get(result.verdict, 2))
+
+
+def _code_question(slug: str):
+    import sqlalchemy as sa
+
+    from app.models import Question, db
+
+    question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+    if question is None:
+        raise click.UsageError(f"no question '{slug}' (see the list at /)")
+    if not question.is_code or not question.spec:
+        raise click.UsageError(f"'{slug}' is not a code question with a grading spec")
+    return question
+
+
+def _read_role_files(files: tuple[str, ...], question) -> dict[str, str]:
+    if not files:
+        raise click.UsageError(
+            f"give at least one ROLE=FILE (roles of '{question.slug}': {', '.join(question.roles)})"
+        )
+    submitted: dict[str, str] = {}
+    for item in files:
+        role, sep, path = item.partition("=")
+        if not sep or not path:
+            raise click.UsageError(f"'{item}' is not ROLE=FILE")
+        if role not in question.roles:
+            raise click.UsageError(
+                f"unknown role '{role}' (roles of '{question.slug}': {', '.join(question.roles)})"
+            )
+        try:
+            with open(path, encoding="utf-8") as handle:
+                submitted[role] = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.UsageError(f"cannot read {path}: {exc}") from None
+    return submitted
+
+
+def _progress(event: dict, lang: str) -> None:
+    if event["type"] == "check_started":
+        title = event["title"][lang]
+        click.echo(f"[{event['index'] + 1}/{event['total']}] {title} ...", err=True)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(bank)
+    app.cli.add_command(grade_command)

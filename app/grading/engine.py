@@ -196,8 +196,6 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
     result.stderr = excerpt(run.stderr[:EXCERPT_BYTES], EXCERPT_BYTES)
     result.resources = {
         "wall_ms": run.wall_ms,
-        "cpu_ms": run.cpu_ms,
-        "max_rss_kib": run.max_rss_kib,
         "exit_code": run.exit_code,
         "signal": run.signal,
         "stopped_by_grader": run.killed,
@@ -340,7 +338,7 @@ def _judge(
     failed = [o for _, o in outcomes if not o.ok]
     limit = obs.run.limit
     if limit:
-        what = describe_limit(limit, limits)
+        what = describe_limit(limit, limits, check.get("timeout_ms"))
         result.status = "failed"
         result.message = _msg(f"Stopped: your program hit the {what}.", f"已终止：程序触及{what}。")
     elif harness_problem:

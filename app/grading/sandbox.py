@@ -38,6 +38,7 @@ WORKDIR = "/work"
 
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
+HIDDEN_TREES = ("/usr/local",)  # locally installed software is not part of the runtime
 HOST_SYMLINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = (
     "/etc/ld.so.cache",
@@ -89,8 +90,6 @@ class RunResult:
     exit_code: int | None = None
     signal: int | None = None
     wall_ms: int = 0
-    cpu_ms: int = 0
-    max_rss_kib: int = 0
     stdout: bytes = b""
     stderr: bytes = b""
     stdout_bytes: int = 0
@@ -169,6 +168,15 @@ def _processes_of(uid: int) -> list[int]:
     return pids
 
 
+def _task_count(uid: int) -> int:
+    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
+    count = 0
+    for pid in _processes_of(uid):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            count += len(os.listdir(f"/proc/{pid}/task"))
+    return count
+
+
 def _kill_uid(uid: int, timeout: float = 5.0) -> bool:
     """SIGKILL every process of ``uid`` until none is left; True when none survives."""
     deadline = time.monotonic() + timeout
@@ -225,6 +233,9 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     ]
     for tree in READ_ONLY_TREES:
         args += ["--ro-bind", tree, tree]
+    for hidden in HIDDEN_TREES:
+        if os.path.isdir(hidden):
+            args += ["--size", "4096", "--tmpfs", hidden]
     for link in HOST_SYMLINKS:
         if os.path.islink(link):
             args += ["--symlink", os.readlink(link), link]
@@ -245,6 +256,9 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
+        # glibc reserves 64 MiB of address space per thread arena: keep threads cheap
+        # under the address-space limit.
+        "MALLOC_ARENA_MAX": "2",
     }
     for key, value in env.items():
         args += ["--setenv", key, value]
@@ -289,7 +303,8 @@ class Sandbox:
             "prlimit",
             f"--nproc={limits.processes}",
             f"--as={limits.memory_bytes}",
-            f"--cpu={limits.cpu_seconds}",
+            # SIGXCPU at the soft limit names the limit; SIGKILL a second later if ignored.
+            f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
             f"--fsize={limits.file_size_bytes}",
             f"--nofile={limits.open_files}",
             "--core=0",
@@ -357,6 +372,11 @@ class Sandbox:
 
     def stop(self, reason: str | None = None) -> None:
         """Kill the whole sandbox now; ``reason`` names the limit that caused it, if any."""
+        if reason and self._lease is not None and self.running():
+            # A program stopped for time while it holds (nearly) all its tasks was a
+            # fork or thread bomb: name the limit it really ran into.
+            if _task_count(self._lease.uid) >= self.limits.processes - 1:
+                reason = "processes"
         with self._lock:
             if reason and self.result.limit is None:
                 self.result.limit = reason
@@ -412,19 +432,23 @@ class Sandbox:
 
     def _wait(self) -> None:
         assert self.process is not None
-        _, status, usage = os.wait4(self.process.pid, 0)
+        _, status = os.waitpid(self.process.pid, 0)
         self.process.returncode = os.waitstatus_to_exitcode(status)
         now = time.monotonic()
         result = self.result
         result.exited_at = now
         result.wall_ms = int((now - self._started) * 1000)
-        result.cpu_ms = int((usage.ru_utime + usage.ru_stime) * 1000)
-        result.max_rss_kib = usage.ru_maxrss
         code = self.process.returncode
         # bwrap reports a killed child as exit code 128 + signal.
         if code < 0:
             result.signal = -code
-        elif code > 128 and code - 128 in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV):
+        elif code > 128 and code - 128 in (
+            signal.SIGKILL,
+            signal.SIGXCPU,
+            signal.SIGSEGV,
+            signal.SIGABRT,
+            signal.SIGXFSZ,
+        ):
             result.signal = code - 128
         else:
             result.exit_code = code
@@ -444,7 +468,7 @@ STDERR_MARKERS = (
 
 def _limit_from(result: RunResult, limits: Limits) -> str | None:
     """Name the limit a program ran into, from how it ended and what it printed."""
-    if result.signal == signal.SIGXCPU or result.cpu_ms >= limits.cpu_seconds * 1000:
+    if result.signal == signal.SIGXCPU:
         return "cpu"
     for marker, name in STDERR_MARKERS:
         if marker in result.stderr:
@@ -452,9 +476,9 @@ def _limit_from(result: RunResult, limits: Limits) -> str | None:
     return None
 
 
-def describe_limit(name: str, limits: Limits) -> str:
+def describe_limit(name: str, limits: Limits, wall_ms: int | None = None) -> str:
     values = {
-        "time": f"{limits.wall_ms / 1000:g} s",
+        "time": f"{(wall_ms or limits.wall_ms) / 1000:g} s",
         "cpu": f"{limits.cpu_seconds} s",
         "memory": f"{limits.memory_bytes // MiB} MiB",
         "processes": f"{limits.processes}",

@@ -1,0 +1,29 @@
+"""A plain-text report of a grading result, for the CLI."""
+
+from __future__ import annotations
+
+from app.grading.engine import GradeResult
+
+MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP"}
+
+
+def format_report(result: GradeResult, lang: str = "en") -> str:
+    lines = []
+    for check in result.checks:
+        kind = "" if check.required else (" (advisory)" if lang == "en" else "（建议项）")
+        lines.append(f"{MARKS[check.status]}  {check.title[lang]}{kind}  [{check.role}]")
+        if check.status in ("failed", "error"):
+            lines.append(f"      {check.message[lang]}")
+            for item in check.expectations:
+                if not item["ok"]:
+                    lines.append(f"      - {item['message'][lang]}")
+                    lines.append(f"        expected: {item['expected']}")
+                    lines.append(f"        actual:   {item['actual']}")
+            if check.hint:
+                lines.append(f"      hint: {check.hint[lang]}")
+            if check.stderr.strip():
+                tail = check.stderr.strip().splitlines()[-3:]
+                lines.extend(f"      stderr| {line}" for line in tail)
+    lines.append("")
+    lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {result.message[lang]}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+print("Received from server: Hello, World!")

@@ -1,0 +1,5 @@
+import socket
+
+with socket.create_connection(("127.0.0.1", 65432)) as sock:
+    sock.sendall(b"Hello, World!")
+    print("Received from server:", sock.recv(1024).decode())
