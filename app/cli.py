@@ -28,6 +28,26 @@ def bank_load() -> None:
 
 
 
+@bank.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--topic", help="Topic slug for the drafts (default: from the file name).")
+@click.option("--prefix", help="Slug prefix: questions become PREFIX-qN.")
+def bank_import(path: str, topic: str | None, prefix: str | None) -> None:
+    """Import a chapter in the book format as unpublished draft questions."""
+    from app.bank.chapter import ChapterFormatError
+    from app.bank.importer import ImportConflict, import_chapter
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        questions = import_chapter(data, path, topic, prefix)
+    except (ChapterFormatError, ImportConflict) as exc:
+        raise click.ClickException(f"{exc} (nothing was imported)") from None
+    click.echo(f"imported {len(questions)} draft questions:")
+    for question in questions:
+        click.echo(f"  {question.slug}  [{question.kind}]  {question.title_zh}")
+
+
 @click.command("grade")
 @with_appcontext
 @click.argument("slug")
