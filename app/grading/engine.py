@@ -30,6 +30,7 @@ from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
 ENGINE_VERSION = "1.0"
 EXCERPT_BYTES = 4096
 LISTEN_POLL_S = 0.002
+WRONG_PORT_GRACE_S = 0.5
 DEFAULT_SETTLE_MS = 100
 
 Callback = Callable[[dict[str, Any]], None]
@@ -276,42 +277,47 @@ def _feed_stdin(sandbox: Sandbox, script: list[dict[str, Any]], sent: list[str])
             return
 
 
-def _listening(pid: int, port: int, udp: bool) -> bool:
-    """Is a socket of the sandbox's namespace bound (UDP) or listening (TCP) on ``port``?"""
-    suffix = f":{port:04X}"
+def _bound_ports(pid: int, udp: bool) -> set[int]:
+    """Ports with a listening TCP (or bound UDP) socket in the sandbox's namespace."""
+    ports: set[int] = set()
     for table in ("udp", "udp6") if udp else ("tcp", "tcp6"):
         try:
             with open(f"/proc/{pid}/net/{table}") as handle:
                 next(handle)
                 for line in handle:
                     fields = line.split()
-                    if fields[1].endswith(suffix) and (udp or fields[3] == "0A"):
-                        return True
+                    if udp or fields[3] == "0A":
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
         except (FileNotFoundError, ProcessLookupError):
-            return False
-    return False
+            break
+    return ports
 
 
-def _wait_listening(
-    sandbox: Sandbox, peer: Peer, port: int, deadline: float
-) -> dict[str, str] | None:
+def _wait_listening(sandbox: Sandbox, peer: Peer, port: int, deadline: float
+                    ) -> dict[str, str] | None:
     """Poll until the submitted server listens; explain why not if it never does."""
     udp = peer.kind.startswith("udp")
     what = "UDP socket bound to" if udp else "TCP server listening on"
+    elsewhere_since: float | None = None
     while time.monotonic() < deadline:
         if not sandbox.running():
-            return _msg(
-                f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
-                f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
-            )
-        if _listening(sandbox.pid, port, udp):
+            return _msg(f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
+                        f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。")
+        ports = _bound_ports(sandbox.pid, udp)
+        if port in ports:
             return None
+        if ports:
+            # Listening, but elsewhere: give it a moment to open the right port too.
+            elsewhere_since = elsewhere_since or time.monotonic()
+            if time.monotonic() - elsewhere_since > WRONG_PORT_GRACE_S:
+                others = ", ".join(str(p) for p in sorted(ports))
+                sandbox.stop()
+                return _msg(f"Your server listens on port {others}, not on {port}.",
+                            f"你的服务器监听的是端口 {others}，而不是 {port}。")
         time.sleep(LISTEN_POLL_S)
     sandbox.stop("time")
-    return _msg(
-        f"No {what} 127.0.0.1:{port} appeared within the time limit.",
-        f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
-    )
+    return _msg(f"No {what} 127.0.0.1:{port} appeared within the time limit.",
+                f"在时间限制内，127.0.0.1:{port} 上没有出现监听。")
 
 
 def _judge(

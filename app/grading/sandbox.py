@@ -372,11 +372,11 @@ class Sandbox:
 
     def stop(self, reason: str | None = None) -> None:
         """Kill the whole sandbox now; ``reason`` names the limit that caused it, if any."""
-        if reason and self._lease is not None and self.running():
-            # A program stopped for time while it holds (nearly) all its tasks was a
-            # fork or thread bomb: name the limit it really ran into.
-            if _task_count(self._lease.uid) >= self.limits.processes - 1:
-                reason = "processes"
+        # A program stopped while it holds (nearly) all its tasks was a fork or thread
+        # bomb: name the limit it really ran into.
+        lease = self._lease
+        if reason and lease and self.running() and self._near_task_limit(lease.uid):
+            reason = "processes"
         with self._lock:
             if reason and self.result.limit is None:
                 self.result.limit = reason
@@ -385,6 +385,9 @@ class Sandbox:
         if self.process is not None and self.running():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+    def _near_task_limit(self, uid: int) -> bool:
+        return _task_count(uid) >= self.limits.processes - 1
 
     def finish(self, wait: bool = False) -> RunResult:
         """End the run: wait for exit within the wall limit (if ``wait``), then kill

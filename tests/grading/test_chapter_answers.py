@@ -96,3 +96,12 @@ def test_wrong_answer_fails_the_right_check(sandbox, bank, slug, role, filename,
     assert by_id[failing].status == "failed", by_id[failing].message["en"]
     assert result.verdict == verdict
     assert by_id[failing].message["en"] and by_id[failing].message["zh"]
+
+
+@pytest.mark.sandbox
+def test_wrong_port_is_named(sandbox, bank):
+    code = (ANSWERS / "tcp_echo_server_wrong_port.py").read_text()
+    result = grade(bank["tcp-echo"].spec, {"server": code})
+    first = result.checks[0]
+    assert first.message["en"] == "Your server listens on port 65433, not on 65432."
+    assert first.duration_ms < 3000

@@ -3,6 +3,7 @@ neither the host nor the next grading notices."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -181,10 +182,8 @@ def test_host_loopback_listeners_are_unreachable(sandbox):
     accepted = []
 
     def watch() -> None:
-        try:
+        with contextlib.suppress(OSError):
             accepted.append(listener.accept())
-        except OSError:
-            pass
 
     watcher = threading.Thread(target=watch)
     watcher.start()
