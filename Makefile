@@ -39,7 +39,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 venv: $(VENV)/.installed
 
 translations: venv
-	$(BIN)/pybabel compile -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+	$(BIN)/pybabel -q compile -d app/translations
 
 db: venv
 	$(BIN)/flask db upgrade

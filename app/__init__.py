@@ -65,6 +65,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app import auth, i18n, markdown
     from app.questions import bp as questions_bp
+    from app.questions.errors import register_error_handlers
 
     app.register_blueprint(questions_bp)
+    auth.init_app(app)
+    i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
+    markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
+    register_error_handlers(app)  # 400 (incl. CSRF), 404, 500

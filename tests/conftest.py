@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from app.bank.loader import load_bank
 from app.models import db
-from tests.helpers import make_app
+from tests.helpers import AuthActions, compile_translations, make_app
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +44,14 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def translations() -> None:
+    """The .mo files are build output (gitignored): compile them if `make` has not."""
+    compile_translations()
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)

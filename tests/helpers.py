@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,91 @@ def make_app(instance: Path, database_uri: str, **extra) -> object:
     }
     settings.update(extra)
     return create_app(settings)
+
+
+# --- web helpers (added for the questions and auth tests) ---------------------------------
+
+_CSRF_INPUT_RE = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
+_VALUE_RE = re.compile(r'\bvalue="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    field = _CSRF_INPUT_RE.search(html)
+    assert field, "no csrf_token field in the page"
+    value = _VALUE_RE.search(field.group(0))
+    assert value, "the csrf_token field has no value"
+    return value.group(1)
+
+
+def compile_translations() -> None:
+    """Compile app/translations/*/LC_MESSAGES/messages.po to .mo if missing or stale.
+
+    ``make setup`` does this with pybabel; tests run without it too.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name)
+        tmp = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(tmp, mo)
+
+
+class AuthActions:
+    """Register, sign in and out through the real forms (CSRF token included)."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def register(
+        self,
+        email="learner@example.com",
+        password="correct horse",
+        confirm=None,
+        follow_redirects=False,
+    ):
+        page = self._client.get("/auth/register")
+        return self._client.post(
+            "/auth/register",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "email": email,
+                "password": password,
+                "confirm": password if confirm is None else confirm,
+            },
+            follow_redirects=follow_redirects,
+        )
+
+    def login(
+        self,
+        email="learner@example.com",
+        password="correct horse",
+        next_url=None,
+        follow_redirects=False,
+    ):
+        url = "/auth/login" + (f"?next={next_url}" if next_url else "")
+        page = self._client.get(url)
+        return self._client.post(
+            url,
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "email": email,
+                "password": password,
+            },
+            follow_redirects=follow_redirects,
+        )
+
+    def logout(self, follow_redirects=False):
+        page = self._client.get("/")
+        return self._client.post(
+            "/auth/logout",
+            data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+            follow_redirects=follow_redirects,
+        )

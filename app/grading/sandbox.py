@@ -195,7 +195,7 @@ def sandbox_problem() -> str | None:
     """Why submitted code cannot be sandboxed here, or None when it can (checked once)."""
     if os.geteuid() != 0:
         return "the grader must run as root to create network namespaces and drop to sandbox uids"
-    for tool in ("bwrap", "prlimit"):
+    for tool in ("bwrap", "prlimit", "setpriv"):
         if not shutil.which(tool):
             return f"'{tool}' is not installed (apt-get install bubblewrap util-linux)"
     if not os.access(SANDBOX_PYTHON, os.X_OK):
@@ -299,7 +299,12 @@ class Sandbox:
             "/etc/group": _memfd("group", GROUP),
         }
         limits = self.limits
+        uid = self._lease.uid
         command = [
+            # setpriv drops to the leased uid (rather than Popen's user=, which would rule
+            # out vfork and make every start copy the grader's page tables).
+            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--",
             "prlimit",
             f"--nproc={limits.processes}",
             f"--as={limits.memory_bytes}",
@@ -314,7 +319,6 @@ class Sandbox:
         for path, fd in extra.items():
             command += ["--ro-bind-data", str(fd), path]
         command += ["--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
-        uid = self._lease.uid
         try:
             self.process = subprocess.Popen(
                 command,
@@ -322,9 +326,6 @@ class Sandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=[*fds.values(), *extra.values()],
-                user=uid,
-                group=uid,
-                extra_groups=[],
                 start_new_session=True,
                 cwd="/",
                 env={"PATH": "/usr/bin:/bin"},

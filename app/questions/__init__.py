@@ -1,3 +1,5 @@
+"""Reading questions: the list with filters, topic overviews and the question page."""
+
 from flask import Blueprint
 
 bp = Blueprint("questions", __name__)

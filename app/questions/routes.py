@@ -1,13 +1,49 @@
-import sqlalchemy as sa
-from flask import render_template_string
+"""The question list, topic overviews and question pages."""
 
-from app.models import Question, db
-from app.questions import bp
+from __future__ import annotations
 
-LIST = "{% for q in questions %}<li>{{ q.title_en }}</li>{% endfor %}"
+from flask import abort, render_template, request
+
+from app.i18n import current_lang
+from app.questions import bp, queries
+from app.questions.queries import Filters
 
 
 @bp.get("/")
-def index():
-    questions = db.session.scalars(sa.select(Question).order_by(Question.order)).all()
-    return render_template_string(LIST, questions=questions)
+def index() -> str:
+    filters = Filters.from_args(request.args)
+    questions = queries.listed(filters)
+    return render_template(
+        "questions/index.html",
+        filters=filters,
+        groups=queries.grouped_by_topic(questions),
+        count=len(questions),
+        tags=queries.all_tags(),
+    )
+
+
+@bp.get("/topics/<slug>")
+def topic(slug: str) -> str:
+    found = queries.topic_by_slug(slug)
+    if found is None:
+        abort(404)
+    return render_template(
+        "questions/topic.html", topic=found, questions=queries.topic_questions(found)
+    )
+
+
+@bp.get("/questions/<slug>")
+def question(slug: str) -> str:
+    found = queries.published_question(slug)
+    if found is None:
+        abort(404)
+    before, after = queries.neighbours(found)
+    lang = current_lang()
+    return render_template(
+        "questions/question.html",
+        question=found,
+        key_points=found.key_points(lang),
+        reveal=request.args.get("reveal") == "1",
+        previous=before,
+        next_question=after,
+    )

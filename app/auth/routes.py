@@ -1,0 +1,94 @@
+"""Register, sign in and sign out."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+
+from app.auth import bp
+from app.auth.forms import LoginForm, LogoutForm, RegisterForm
+from app.auth.urls import safe_next_url
+from app.models import Role, User, db
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a wrong email costs as long as a wrong password."""
+    return generate_password_hash("not-a-real-password")
+
+
+def _next_url() -> str:
+    return safe_next_url(request.args.get("next"), fallback=url_for("questions.index"))
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = RegisterForm()
+    if form.validate_on_submit():
+        email = form.email.data
+        if _user_by_email(email) is not None:
+            form.email.errors.append(_taken_message())
+        else:
+            user = User(email=email, role=Role.LEARNER.value)
+            user.set_password(form.password.data)
+            db.session.add(user)
+            try:
+                db.session.commit()
+            except IntegrityError:  # somebody registered the same address a moment ago
+                db.session.rollback()
+                form.email.errors.append(_taken_message())
+            else:
+                login_user(user)
+                flash(_("Welcome! Your account is ready."), "success")
+                return redirect(_next_url())
+    status = 422 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+def _taken_message() -> str:
+    return _("An account with this email already exists. Sign in instead?")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = _user_by_email(form.email.data)
+        if user is None:
+            check_password_hash(_dummy_hash(), form.password.data)
+        elif user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            flash(_("You are signed in."), "success")
+            return redirect(_next_url())
+        form.form_errors.append(_("Incorrect email or password."))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> str | Response:
+    """POST signs out (CSRF-checked). GET only shows a confirmation button."""
+    form = LogoutForm()
+    if request.method == "POST":
+        if current_user.is_authenticated:
+            logout_user()
+            flash(_("You are signed out."), "info")
+        return redirect(url_for("questions.index"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("questions.index"))
+    return render_template("auth/logout.html", form=form)

@@ -1,0 +1,78 @@
+"""Language of the interface and of the content: the switch, and template helpers.
+
+The locale itself is chosen by ``select_locale`` in ``app/__init__.py`` (session, then the
+``lang`` cookie, then Accept-Language). The switch at ``/lang/<code>`` stores the choice in
+both the session and a long-lived cookie, then goes back to a same-site ``next`` page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, redirect, request, session
+from flask_babel import get_locale
+
+from app.auth.urls import safe_next_url
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+# BCP 47 tags for <html lang>: the content is Simplified Chinese.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+bp = Blueprint("i18n", __name__)
+
+
+def current_lang() -> str:
+    """``"zh"`` or ``"en"``: the language for UI strings and for ``*_zh``/``*_en`` content."""
+    locale = get_locale()
+    return "zh" if locale is not None and locale.language == "zh" else "en"
+
+
+def html_lang(lang: str | None = None) -> str:
+    return HTML_LANG[lang or current_lang()]
+
+
+@bp.get("/lang/<code>")
+def switch(code: str) -> Response:
+    target = safe_next_url(request.args.get("next"), fallback="/")
+    response = redirect(target)
+    if code not in LANGUAGES:
+        return response
+    session["lang"] = code
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=LANG_COOKIE_MAX_AGE,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _template_context() -> dict[str, Any]:
+    lang = current_lang()
+    here = request.full_path if request.query_string else request.path
+    return {
+        "lang": lang,
+        "html_lang": html_lang(lang),
+        "languages": [
+            {"code": code, "name": name, "html_lang": HTML_LANG[code], "current": code == lang}
+            for code, name in LANGUAGES.items()
+        ],
+        "here": here,
+    }
+
+
+def _vary_on_language(response: Response) -> Response:
+    # Pages differ by Accept-Language and by the lang cookie (the session adds Vary: Cookie).
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.context_processor(_template_context)
+    app.after_request(_vary_on_language)
