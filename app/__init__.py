@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from app import config
+from app import config, jobs
 from app.extensions import babel, csrf, db, login_manager, migrate, socketio
 
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    jobs.init_app(app)
 
     from app import cli
 
@@ -68,8 +69,10 @@ def _register_blueprints(app: Flask) -> None:
     from app import auth, i18n, markdown
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
+    from app.submissions import bp as submissions_bp
 
     app.register_blueprint(questions_bp)
+    app.register_blueprint(submissions_bp)
     auth.init_app(app)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
     markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight

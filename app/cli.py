@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -119,6 +121,23 @@ def _progress(event: dict, lang: str) -> None:
         click.echo(f"[{event['index'] + 1}/{event['total']}] {title} ...", err=True)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Grade submissions from the Redis queue (scaled mode; needs REDIS_URL)."""
+    from flask import current_app
+
+    from app.jobs.redis_queue import RedisDispatcher
+
+    chosen = current_app.extensions["dispatcher"]
+    if not isinstance(chosen, RedisDispatcher):
+        raise click.UsageError("set REDIS_URL: without it grading runs inside the web process")
+    click.echo(f"grading worker {os.getpid()} on {current_app.config['REDIS_URL']}")
+    chosen.work(burst=burst)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(bank)
     app.cli.add_command(grade_command)
+    app.cli.add_command(worker_command)

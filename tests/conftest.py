@@ -9,8 +9,9 @@ import pytest
 from flask_migrate import upgrade
 
 from app.bank.loader import load_bank
+from app.grading.sandbox import sandbox_problem
 from app.models import db
-from tests.helpers import AuthActions, compile_translations, make_app
+from tests.helpers import AuthActions, compile_translations, make_app, require
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +56,10 @@ def translations() -> None:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> None:
+    """Tests that run submitted code need bubblewrap and root (namespaces)."""
+    problem = sandbox_problem()
+    require(problem is None, f"no usable sandbox: {problem}")

@@ -30,6 +30,7 @@ def make_app(instance: Path, database_uri: str, **extra) -> object:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "GRADING_WORKERS": 1,
+        "START_GRADING_WORKERS": "0",
     }
     settings.update(extra)
     return create_app(settings)

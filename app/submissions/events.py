@@ -1,0 +1,29 @@
+"""Socket.IO: a page asks to watch a submission; it gets a snapshot now (and again after
+every reconnect), then the live events of the grading."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_socketio import emit, join_room
+
+from app.extensions import socketio
+from app.jobs.events import room
+from app.models import Submission, db
+from app.submissions.service import can_view
+from app.submissions.views import snapshot
+
+
+@socketio.on("watch")
+def watch(message):
+    try:
+        submission_id = int((message or {}).get("id"))
+    except (TypeError, ValueError):
+        emit("watch_error", {"error": "bad submission id"})
+        return
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not can_view(current_user, submission):
+        emit("watch_error", {"id": submission_id, "error": "not allowed"})
+        return
+    join_room(room(submission_id))
+    emit("snapshot", snapshot(submission))
+    db.session.remove()

@@ -1,0 +1,106 @@
+"""Submit code, follow its grading, look back at past submissions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.models import Question, Submission, db
+from app.submissions import bp
+from app.submissions.service import Rejected, can_view, create_submission
+from app.submissions.views import snapshot
+
+
+def wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def rejected_response(error: Rejected):
+    if wants_json():
+        response = jsonify(error=error.message)
+    else:
+        response = render_template("submissions/rejected.html", error=error)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return response, error.status, headers
+
+
+def submitted_files() -> object:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise Rejected(400, "The request body must be a JSON object {\"files\": {role: code}}.")
+        return body.get("files")
+    files: dict[str, str | bytes] = {}
+    for key, value in request.form.items():
+        if key.startswith("files-") and value.strip():
+            files[key.removeprefix("files-")] = value
+    for key, upload in request.files.items():
+        if key.startswith("files-") and upload.filename:
+            files[key.removeprefix("files-")] = upload.read()
+    return files
+
+
+@bp.post("/questions/<slug>/submissions")
+def submit(slug: str):
+    if not current_user.is_authenticated:
+        if wants_json():
+            return jsonify(error="Sign in to submit code."), 401
+        return redirect(url_for("auth.login", next=url_for("questions.question", slug=slug)))
+    try:
+        submission = create_submission(current_user, slug, submitted_files())
+    except Rejected as error:
+        return rejected_response(error)
+    if wants_json():
+        body = snapshot(submission)
+        body["status_url"] = url_for("submissions.status", submission_id=submission.id)
+        return jsonify(body), 202, {"Location": body["url"]}
+    return redirect(url_for("submissions.show", submission_id=submission.id), 303)
+
+
+def visible_submission(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        abort(404)
+    if not can_view(current_user, submission):
+        abort(403)
+    return submission
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def show(submission_id: int):
+    submission = visible_submission(submission_id)
+    return render_template("submissions/show.html", submission=submission,
+                           data=snapshot(submission, include_files=True))
+
+
+@bp.get("/submissions/<int:submission_id>.json")
+@login_required
+def status(submission_id: int):
+    submission = visible_submission(submission_id)
+    return jsonify(snapshot(submission, include_files=True))
+
+
+@bp.get("/history")
+@login_required
+def history():
+    slug = request.args.get("question", "")
+    query = (sa.select(Submission).where(Submission.user_id == current_user.id)
+             .order_by(Submission.id.desc()).limit(200))
+    question = None
+    if slug:
+        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        if question is None:
+            abort(404)
+        query = query.where(Submission.question_id == question.id)
+    submissions = db.session.scalars(query).all()
+    return render_template("submissions/history.html", submissions=submissions,
+                           question=question)
