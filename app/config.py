@@ -42,6 +42,7 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "GRADING_QUEUE": os.environ.get("GRADING_QUEUE", "loopback-grading"),
         "GRADING_WORKERS": _env_int("GRADING_WORKERS", 2),
         # "auto": start the embedded workers with the first request (not for CLI commands).
         "START_GRADING_WORKERS": os.environ.get("START_GRADING_WORKERS", "auto"),

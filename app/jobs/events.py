@@ -13,5 +13,5 @@ def room(submission_id: int) -> str:
 
 
 def publish(submission_id: int, event: str, **data: Any) -> None:
-    socketio.emit("submission", {"id": submission_id, "event": event, **data},
+    socketio.emit("submission", {**data, "id": submission_id, "event": event},
                   to=room(submission_id))

@@ -70,7 +70,8 @@ def run_submission(submission_id: int) -> None:
         if event["type"] == "check_finished":
             checks.append(event["check"])
             _save_partial(submission_id, worker, checks, event["total"])
-        publish(submission_id, event["type"], **{k: v for k, v in event.items() if k != "type"})
+        details = {k: v for k, v in event.items() if k not in ("type", "id")}
+        publish(submission_id, event["type"], check_id=event["id"], **details)
 
     try:
         result = grade(graded_spec(submission), submission.files, on_event=on_event)

@@ -16,8 +16,6 @@ from rq import Queue, SimpleWorker
 from app.jobs import Dispatcher
 from app.models import db
 
-QUEUE_NAME = "loopback-grading"
-
 
 def job_id(submission_id: int) -> str:
     return f"grade-{submission_id}"
@@ -37,7 +35,7 @@ class RedisDispatcher(Dispatcher):
     def __init__(self, app: Flask):
         self.app = app
         self.redis = Redis.from_url(app.config["REDIS_URL"])
-        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self.queue = Queue(app.config["GRADING_QUEUE"], connection=self.redis)
         self._stopping = threading.Event()
 
     def enqueue(self, submission_id: int) -> None:
