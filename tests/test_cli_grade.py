@@ -1,0 +1,50 @@
+"""`flask grade`: a readable report or JSON, and exit status 0 passed, 1 failed, 2 error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.grading.test_chapter_answers import ANSWERS
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_reference_solution_passes(runner, sandbox):
+    result = runner.invoke(args=["grade", "udp-echo", "--reference"])
+    assert result.exit_code == 0, result.output
+    assert "PASSED  score 100%" in result.output
+    assert "PASS  Server answers every datagram to its sender  [server]" in result.output
+
+
+def test_wrong_answer_fails_with_the_check_named(runner, sandbox):
+    server = ANSWERS / "tcp_echo_server_uppercase.py"
+    result = runner.invoke(args=["grade", "tcp-echo", f"server={server}", "--lang", "zh"])
+    assert result.exit_code == 1
+    assert "FAIL  服务器回显一条短消息  [server]" in result.output
+    assert "未提交、因此未检查的角色：client" in result.output
+
+
+def test_json_output_is_the_result_object(runner, sandbox, tmp_path):
+    client = tmp_path / "client.py"
+    client.write_text("print('no network here')\n")
+    result = runner.invoke(args=["grade", "tcp-echo", f"client={client}", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["verdict"] == "failed" and data["skipped_roles"] == ["server"]
+    assert {c["id"]: c["status"] for c in data["checks"]}["client-echo"] == "failed"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["grade", "nope", "client=x.py"], "no question 'nope'"),
+    (["grade", "udp-vs-tcp", "client=x.py"], "not a code question"),
+    (["grade", "tcp-echo"], "give at least one ROLE=FILE"),
+    (["grade", "tcp-echo", "proxy=x.py"], "unknown role 'proxy'"),
+    (["grade", "tcp-echo", "client"], "is not ROLE=FILE"),
+    (["grade", "tcp-echo", "client=/no/such/file.py"], "cannot read"),
+])
+def test_usage_errors_exit_2(runner, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert message in result.output
