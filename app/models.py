@@ -115,6 +115,8 @@ class Question(db.Model):
 
     published: so.Mapped[bool] = so.mapped_column(default=False, index=True)
     version: so.Mapped[int] = so.mapped_column(default=1)
+    # The last validation run (reference + known-wrong answers) and the version it covered.
+    validation: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     source: so.Mapped[str] = so.mapped_column(sa.String(16), default="bank")
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
@@ -150,6 +152,22 @@ class QuestionVersion(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
 
     question: so.Mapped[Question] = so.relationship(back_populates="versions")
+
+
+class KnownWrongAnswer(db.Model):
+    """An answer an instructor knows is wrong: publishing requires that it fails."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
+    # Optionally, the check that must be the one to fail.
+    failing_check: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    question: so.Mapped[Question] = so.relationship()
 
 
 class User(UserMixin, db.Model):

@@ -36,7 +36,7 @@ def _roundtrip(app) -> None:
             tables = set(sa.inspect(connection).get_table_names())
         assert diff == [], f"models and migrations differ: {diff}"
         assert {"topic", "question", "question_version", "user", "submission",
-                "concept_review", "api_token"} <= tables
+                "concept_review", "api_token", "known_wrong_answer"} <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:
             left = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}

@@ -84,8 +84,10 @@ def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int,
     in_fence: str | None = None
     for number, line in enumerate(lines[end + 1 :], start=end + 2):
         fence = FENCE.match(line)
-        if fence and (in_fence is None or fence.group(1)[0] == in_fence[0]):
-            in_fence = None if in_fence else fence.group(1)
+        if fence and in_fence is None:
+            in_fence = fence.group(1)
+        elif fence and _closes(fence, in_fence):
+            in_fence = None
         match = SECTION.match(line) if in_fence is None else None
         if match:
             if current:
@@ -103,6 +105,12 @@ def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int,
     if current:
         sections[current] = (start, "\n".join(body).strip("\n"))
     return meta, sections
+
+
+def _closes(fence: re.Match, opened: str | None) -> bool:
+    """A closing fence: same character, at least as long, no info string (CommonMark)."""
+    marker, info = fence.group(1), fence.group(2)
+    return bool(opened) and marker[0] == opened[0] and len(marker) >= len(opened) and not info
 
 
 def _code_block(section: str, line: int, body: str, source: str) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+import yaml
 
 from app.grading.checks import EXPECTATIONS
 from app.grading.peers import CATALOG
@@ -202,3 +203,54 @@ def spec_roles(spec: dict[str, Any]) -> list[str]:
         if check["role"] not in roles:
             roles.append(check["role"])
     return roles
+
+
+class SpecSyntaxError(SpecError):
+    """A spec written as YAML that could not be read, or that breaks the schema; ``line``
+    is 1-based."""
+
+    def __init__(self, message: str, line: int | None, path: list[str | int] | None = None):
+        self.line = line
+        super().__init__(message, path)
+        if line:
+            self.args = (f"line {line}: {self.args[0]}",)
+
+
+def _node_at(root: yaml.Node, path: list[str | int]) -> yaml.Node:
+    """The YAML node at ``path`` (as deep as it exists), for its line number."""
+    node = root
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                return next((k for k, _ in node.value if k.value == key), node)
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def parse_spec_yaml(text: str, roles: list[str] | None = None
+                    ) -> tuple[dict[str, Any] | None, list[SpecSyntaxError]]:
+    """Read a YAML spec; every problem comes with the line it is on."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [SpecSyntaxError(f"YAML: {problem}", mark.line + 1 if mark else None)]
+    if root is None:
+        return None, [SpecSyntaxError("the spec is empty", 1)]
+    errors = [
+        SpecSyntaxError(str(e).split(": ", 1)[-1] if e.path else str(e),
+                        _node_at(root, e.path).start_mark.line + 1, e.path)
+        for e in validate_spec(spec, roles)
+    ]
+    return (None if errors else spec), errors
+
+
+def dump_spec_yaml(spec: dict[str, Any]) -> str:
+    return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=100)

@@ -1,0 +1,147 @@
+"""Export questions as bank files (a zip), and import such a zip: the round trip gives the
+same questions. Parsing happens before any write, so a bad file imports nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from app.bank.files import BankFormatError, BankQuestion, BankTopic, parse_question, parse_topic
+from app.bank.loader import LoadReport, upsert_question, upsert_topic
+from app.models import Question, Topic, db
+
+MAX_ARCHIVE_FILES = 500
+MAX_FILE_BYTES = 512 * 1024
+
+
+def _fence(code: str, language: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", code)), default=2)
+    marker = "`" * max(3, longest + 1)
+    return f"{marker}{language}\n{code.rstrip(chr(10))}\n{marker}"
+
+
+def _front_matter(meta: dict[str, Any]) -> str:
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100) + "---\n"
+
+
+def render_topic(topic: BankTopic) -> str:
+    parts = [_front_matter({"slug": topic.slug, "order": topic.order, "title": topic.title})]
+    for lang in ("zh", "en"):
+        parts.append(f"::: overview.{lang}\n{topic.overview[lang]}\n")
+    return "".join(parts)
+
+
+def render_question(item: BankQuestion) -> str:
+    meta: dict[str, Any] = {
+        "slug": item.slug, "topic": item.topic, "order": item.order, "kind": item.kind,
+        "difficulty": item.difficulty, "tags": item.tags, "roles": item.roles,
+        "title": item.title,
+    }
+    parts = [_front_matter(meta)]
+    for name in ("prompt", "key_points", "answer", "explanation"):
+        for lang in ("zh", "en"):
+            value = getattr(item, name)[lang]
+            if name == "key_points":
+                value = "\n".join(f"- {point}" for point in value)
+            parts.append(f"::: {name}.{lang}\n{value}\n")
+    for group, files in (("starter", item.starter_files), ("reference", item.reference_files)):
+        for role, code in files.items():
+            parts.append(f"::: {group}.{role}\n{_fence(code, 'python')}\n")
+    if item.spec:
+        dumped = yaml.safe_dump(item.spec, allow_unicode=True, sort_keys=False, width=100)
+        parts.append(f"::: spec\n{_fence(dumped, 'yaml')}\n")
+    return "".join(parts)
+
+
+def bank_question(question: Question) -> BankQuestion:
+    pick = lambda field: {lang: getattr(question, f"{field}_{lang}") or "" for lang in ("zh", "en")}  # noqa: E731
+    return BankQuestion(
+        slug=question.slug, topic=question.topic.slug, order=question.order,
+        kind=question.kind, difficulty=question.difficulty, tags=list(question.tags or []),
+        title=pick("title"), prompt=pick("prompt"),
+        key_points={lang: list(getattr(question, f"key_points_{lang}") or [])
+                    for lang in ("zh", "en")},
+        answer=pick("answer"), explanation=pick("explanation"), roles=list(question.roles or []),
+        starter_files=dict(question.starter_files or {}),
+        reference_files=dict(question.reference_files or {}), spec=question.spec,
+    )
+
+
+def bank_topic(topic: Topic) -> BankTopic:
+    return BankTopic(slug=topic.slug, order=topic.order,
+                     title={"zh": topic.title_zh, "en": topic.title_en},
+                     overview={"zh": topic.overview_zh or "", "en": topic.overview_en or ""})
+
+
+def select_questions(slug_or_topic: str) -> list[Question]:
+    """One question by slug, or every question of a topic."""
+    question = db.session.scalar(sa.select(Question).where(Question.slug == slug_or_topic))
+    if question is not None:
+        return [question]
+    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug_or_topic))
+    if topic is None:
+        raise LookupError(f"no question or topic '{slug_or_topic}'")
+    return list(db.session.scalars(
+        sa.select(Question).where(Question.topic_id == topic.id).order_by(Question.order)))
+
+
+def export_zip(questions: list[Question]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        topics = {q.topic.slug: q.topic for q in questions}
+        for slug, topic in topics.items():
+            archive.writestr(f"{slug}/topic.md", render_topic(bank_topic(topic)))
+        for question in questions:
+            name = f"{question.topic.slug}/{question.order:02d}-{question.slug}.md"
+            archive.writestr(name, render_question(bank_question(question)))
+    return buffer.getvalue()
+
+
+def read_zip(data: bytes) -> tuple[list[BankTopic], list[BankQuestion]]:
+    """Parse every bank file of the archive, or raise BankFormatError naming file:line."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise BankFormatError("not a zip archive", None, "<upload>") from None
+    names = [n for n in archive.namelist() if n.endswith(".md") and not n.startswith("__MACOSX")]
+    if not names:
+        raise BankFormatError("the archive holds no .md bank files", None, "<upload>")
+    if len(names) > MAX_ARCHIVE_FILES:
+        raise BankFormatError(f"more than {MAX_ARCHIVE_FILES} files", None, "<upload>")
+    topics, questions = [], []
+    for name in sorted(names):
+        info = archive.getinfo(name)
+        if info.file_size > MAX_FILE_BYTES:
+            raise BankFormatError("file too large", None, name)
+        try:
+            text = archive.read(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = archive.read(name)[: exc.start].count(b"\n") + 1
+            raise BankFormatError("not valid UTF-8", line, name) from None
+        if name.rsplit("/", 1)[-1] == "topic.md":
+            topics.append(parse_topic(text, name))
+        else:
+            questions.append(parse_question(text, name))
+    return topics, questions
+
+
+def import_bank(topics: list[BankTopic], questions: list[BankQuestion]) -> LoadReport:
+    """Store parsed bank files: new questions as unpublished drafts, existing ones updated
+    (a new version when how they are graded changed). One transaction."""
+    report = LoadReport()
+    by_slug = {t.slug: upsert_topic(t) for t in topics}
+    for item in questions:
+        topic = by_slug.get(item.topic) or db.session.scalar(
+            sa.select(Topic).where(Topic.slug == item.topic))
+        if topic is None:
+            db.session.rollback()
+            raise BankFormatError(f"unknown topic '{item.topic}' (add its topic.md)", None,
+                                  item.slug)
+        upsert_question(item, topic, published=False, source="import", report=report)
+    db.session.commit()
+    return report
