@@ -229,6 +229,10 @@ class Submission(db.Model):
     heartbeat_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     worker_id: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     attempts: so.Mapped[int] = so.mapped_column(default=0)
+    # A regrade is a new submission of the same files against the current version.
+    regrade_of: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("submission.id", ondelete="SET NULL"), index=True
+    )
 
     user: so.Mapped[User] = so.relationship()
     question: so.Mapped[Question] = so.relationship()
