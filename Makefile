@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # bubblewrap runs submissions; Debian's python3 is the interpreter inside the sandbox;
-# chromium drives the browser tests.
-SYSTEM_PACKAGES := bubblewrap python3 util-linux
+# chromium (and CJK fonts) for the browser tests.
+SYSTEM_PACKAGES := bubblewrap python3 util-linux chromium fonts-noto-cjk
 
 export FLASK_APP := wsgi
 

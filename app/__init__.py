@@ -66,7 +66,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import auth, i18n, markdown
+    from app import api, auth, i18n, markdown
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
     from app.submissions import bp as submissions_bp
@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(questions_bp)
     app.register_blueprint(submissions_bp)
     auth.init_app(app)
+    api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
     markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
     register_error_handlers(app)  # 400 (incl. CSRF), 404, 500

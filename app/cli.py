@@ -137,7 +137,90 @@ def worker_command(burst: bool) -> None:
     chosen.work(burst=burst)
 
 
+users = AppGroup("users", help="Create accounts, issue API tokens, change roles (for scripts).")
+ROLES = ("learner", "instructor", "admin")
+
+
+def _user(email: str):
+    import sqlalchemy as sa
+
+    from app.auth.forms import normalise_email
+    from app.models import User, db
+
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account with the email {normalise_email(email)}")
+    return user
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters (asked for when omitted).",
+)
+@click.option("--role", type=click.Choice(ROLES), default="learner", show_default=True)
+def users_create(email: str, password: str, role: str) -> None:
+    """Create an account, e.g. `flask users create ana@example.com --password ... --role admin`."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    from app.auth.forms import MAX_PASSWORD, MIN_PASSWORD, is_valid_email, normalise_email
+    from app.models import User, db
+
+    email = normalise_email(email)
+    if not is_valid_email(email):
+        raise click.ClickException(f"'{email}' is not a valid email address")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise click.ClickException(
+            f"the password is too weak: use between {MIN_PASSWORD} and {MAX_PASSWORD} characters"
+        )
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise click.ClickException(f"an account with the email {email} already exists")
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # created by somebody else a moment ago
+        db.session.rollback()
+        raise click.ClickException(f"an account with the email {email} already exists") from None
+    click.echo(f"created {role} {email} (id {user.id})")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="Shown on the profile page.")
+def users_token(email: str, name: str) -> None:
+    """Issue an API token and print only the token: `TOKEN=$(flask users token EMAIL)`."""
+    from app.auth.tokens import TokenError, issue_token
+
+    user = _user(email)
+    try:
+        raw = issue_token(user, name)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(raw)
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def users_role(email: str, role: str) -> None:
+    """Change an account's role: learner, instructor or admin."""
+    from app.models import db
+
+    user = _user(email)
+    before, user.role = user.role, role
+    db.session.commit()
+    click.echo(f"{user.email}: {before} -> {role}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(bank)
     app.cli.add_command(grade_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(users)

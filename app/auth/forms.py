@@ -6,8 +6,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from app.auth.tokens import MAX_NAME as MAX_TOKEN_NAME
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256  # hashing is slow on purpose; do not let anyone hash a megabyte
@@ -20,6 +22,10 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 def normalise_email(value: str | None) -> str | None:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def is_valid_email(value: str | None) -> bool:
+    return bool(value) and len(value) <= MAX_EMAIL and _EMAIL_RE.match(value) is not None
 
 
 def _valid_email(_form: FlaskForm, field: EmailField) -> None:
@@ -80,3 +86,21 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Sign out"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+        validators=[
+            DataRequired(_l("Give the token a name, e.g. the script that will use it.")),
+            Length(max=MAX_TOKEN_NAME, message=_l("Use at most %(max)d characters.")),
+        ],
+        render_kw={"autocomplete": "off", "maxlength": MAX_TOKEN_NAME},
+        description=_l("For example: laptop, CI grader."),
+    )
+    submit = SubmitField(_l("Create token"))
+
+
+class RevokeTokenForm(FlaskForm):
+    submit = SubmitField(_l("Revoke"))

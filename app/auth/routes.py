@@ -1,19 +1,27 @@
-"""Register, sign in and sign out."""
+"""Register, sign in and sign out; the profile page with its API tokens."""
 
 from __future__ import annotations
 
 from functools import cache
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from app.auth import bp
-from app.auth.forms import LoginForm, LogoutForm, RegisterForm
+from app.auth.forms import LoginForm, LogoutForm, RegisterForm, RevokeTokenForm, TokenForm
+from app.auth.tokens import (
+    MAX_ACTIVE_TOKENS,
+    TokenError,
+    active_tokens,
+    issue_token,
+    revoke_token,
+    tokens_of,
+)
 from app.auth.urls import safe_next_url
 from app.models import Role, User, db
 
@@ -92,3 +100,68 @@ def logout() -> str | Response:
     if not current_user.is_authenticated:
         return redirect(url_for("questions.index"))
     return render_template("auth/logout.html", form=form)
+
+
+# --- profile and API tokens ----------------------------------------------------------------
+
+
+def _profile_page(form: TokenForm, new_token: str | None = None, status: int = 200):
+    response = make_response(
+        render_template(
+            "auth/profile.html",
+            form=form,
+            revoke_form=RevokeTokenForm(),
+            tokens=tokens_of(current_user),
+            new_token=new_token,
+            max_tokens=MAX_ACTIVE_TOKENS,
+        ),
+        status,
+    )
+    # The page may show a freshly issued token: never cache it anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/profile")
+@login_required
+def profile() -> Response:
+    return _profile_page(TokenForm())
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token() -> Response:
+    """Issue a token and show it on this response only (never stored, never flashed)."""
+    form = TokenForm()
+    if form.validate_on_submit():
+        if active_tokens(current_user) >= MAX_ACTIVE_TOKENS:
+            form.name.errors.append(
+                _(
+                    "You already have %(num)d active tokens; revoke one first.",
+                    num=MAX_ACTIVE_TOKENS,
+                )
+            )
+        else:
+            try:
+                raw = issue_token(current_user, form.name.data)
+            except TokenError as error:
+                form.name.errors.append(str(error))
+            else:
+                return _profile_page(TokenForm(formdata=None), new_token=raw, status=201)
+    return _profile_page(form, status=422)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> Response:
+    form = RevokeTokenForm()
+    if not form.validate_on_submit():  # the global CSRF check normally answers first
+        abort(400)
+    token = revoke_token(current_user, token_id)
+    if token is None:
+        abort(404)
+    flash(
+        _("Token “%(name)s” revoked. Programs using it can no longer sign in.", name=token.name),
+        "info",
+    )
+    return redirect(url_for("auth.profile"), 303)

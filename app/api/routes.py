@@ -1,0 +1,145 @@
+"""The endpoints of /api/v1 (described in openapi.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import jsonify, request
+from werkzeug.wrappers import Response
+
+from app.api import bp, openapi
+from app.api.auth import current_api_user
+from app.api.errors import ApiError
+from app.api.present import (
+    question_detail,
+    question_summary,
+    submission_status,
+    submission_summary,
+)
+from app.models import Question, Submission, db
+from app.questions import queries
+from app.submissions.service import Rejected, can_view, create_submission
+
+SUBMISSION_FIELDS = ("question", "files")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        got = request.mimetype or "no content type"
+        raise ApiError(
+            415, f"Send the body as JSON with 'Content-Type: application/json' (got {got})."
+        )
+    data = request.get_data(cache=True)  # a body over MAX_CONTENT_LENGTH raises 413 here
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise ApiError(400, "The body is not valid UTF-8.") from None
+    except ValueError as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ApiError(400, "The body is not valid JSON: nested too deeply.") from None
+
+
+@bp.post("/submissions")
+def submit() -> tuple[Response, int, dict[str, str]]:
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError(
+            400, 'The body must be a JSON object: {"question": SLUG, "files": {ROLE: CODE}}.'
+        )
+    unknown = sorted(set(body) - set(SUBMISSION_FIELDS))
+    if unknown:
+        raise ApiError(
+            400,
+            f"Unknown field(s): {', '.join(unknown)}. Expected: {', '.join(SUBMISSION_FIELDS)}.",
+        )
+    if "question" not in body:
+        raise ApiError(400, 'Missing "question": the slug of a code question, e.g. "tcp-echo".')
+    slug = body["question"]
+    if not isinstance(slug, str) or not slug.strip():
+        raise ApiError(400, '"question" must be the slug of a code question, e.g. "tcp-echo".')
+    if "files" not in body:
+        raise ApiError(400, 'Missing "files": an object {ROLE: CODE}.')
+    try:
+        submission = create_submission(current_api_user(), slug.strip(), body["files"])
+    except Rejected as rejected:
+        headers = {"Retry-After": str(rejected.retry_after)} if rejected.retry_after else {}
+        raise ApiError(rejected.status, rejected.message, headers) from None
+    data = submission_status(submission)
+    return jsonify(data), 202, {"Location": data["status_url"]}
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> Response:
+    found = db.session.get(Submission, submission_id)
+    if found is None:
+        raise ApiError(404, f"No submission {submission_id}.")
+    if not can_view(current_api_user(), found):
+        raise ApiError(403, f"Submission {submission_id} is not yours.")
+    return jsonify(submission_status(found, include_files=_flag("files")))
+
+
+@bp.get("/submissions")
+def submissions() -> Response:
+    user = current_api_user()
+    limit = _limit()
+    query = (
+        sa.select(Submission)
+        .where(Submission.user_id == user.id)
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
+    slug = request.args.get("question", "").strip()
+    if slug:
+        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        if question is None or not (question.published or user.is_instructor):
+            raise ApiError(404, f"Unknown question '{slug}'.")
+        query = query.where(Submission.question_id == question.id)
+    found = db.session.scalars(query).all()
+    return jsonify(submissions=[submission_summary(s) for s in found], limit=limit)
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "").strip()
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
+    return int(raw)
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes")
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+@bp.get("/questions")
+def questions() -> Response:
+    """Published questions in reading order; the page's filters (kind, difficulty, tag, q)."""
+    found = queries.listed(queries.Filters.from_args(request.args))
+    return jsonify(questions=[question_summary(q) for q in found])
+
+
+@bp.get("/questions/<slug>")
+def question(slug: str) -> Response:
+    user = current_api_user()
+    found = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+    if found is None or not (found.published or user.is_instructor):
+        raise ApiError(404, f"Unknown question '{slug}'.")
+    return jsonify(question_detail(found, user))
+
+
+# --- the description ------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document() -> Response:
+    return jsonify(openapi.document())
