@@ -32,22 +32,46 @@ def bank_load() -> None:
 
 @bank.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--topic", help="Topic slug for the drafts (default: from the file name).")
-@click.option("--prefix", help="Slug prefix: questions become PREFIX-qN.")
+@click.option("--topic", help="Chapter format: topic slug for the drafts.")
+@click.option("--prefix", help="Chapter format: slug prefix, questions become PREFIX-qN.")
 def bank_import(path: str, topic: str | None, prefix: str | None) -> None:
-    """Import a chapter in the book format as unpublished draft questions."""
+    """Import questions: a zip of bank files (from `flask bank export`), or a chapter in the
+    book format (.md). New questions arrive as unpublished drafts; a bad file imports
+    nothing."""
+    from app.bank.archive import import_bank, read_zip
     from app.bank.chapter import ChapterFormatError
     from app.bank.importer import ImportConflict, import_chapter
 
     with open(path, "rb") as handle:
         data = handle.read()
     try:
+        if path.endswith(".zip"):
+            report = import_bank(*read_zip(data))
+            click.echo(f"bank: {len(report.created)} created, {len(report.updated)} updated, "
+                       f"{len(report.unchanged)} unchanged")
+            return
         questions = import_chapter(data, path, topic, prefix)
-    except (ChapterFormatError, ImportConflict) as exc:
+    except (BankFormatError, ChapterFormatError, ImportConflict) as exc:
         raise click.ClickException(f"{exc} (nothing was imported)") from None
     click.echo(f"imported {len(questions)} draft questions:")
     for question in questions:
         click.echo(f"  {question.slug}  [{question.kind}]  {question.title_zh}")
+
+
+@bank.command("export")
+@click.argument("slug_or_topic")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def bank_export(slug_or_topic: str, out: str) -> None:
+    """Export a question, or a whole topic, as bank files in a zip."""
+    from app.bank.archive import export_zip, select_questions
+
+    try:
+        questions = select_questions(slug_or_topic)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    with open(out, "wb") as handle:
+        handle.write(export_zip(questions))
+    click.echo(f"exported {len(questions)} questions to {out}")
 
 
 @click.command("grade")

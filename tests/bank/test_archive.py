@@ -76,3 +76,18 @@ def test_bad_archives_name_the_place_and_import_nothing(app, files, where):
 def test_not_a_zip(app):
     with pytest.raises(BankFormatError, match="not a zip"):
         read_zip(b"plain text")
+
+
+def test_cli_export_then_import(app, runner, tmp_path):
+    out = tmp_path / "sockets.zip"
+    result = runner.invoke(args=["bank", "export", "sockets", str(out)])
+    assert result.exit_code == 0 and "exported 12 questions" in result.output
+    result = runner.invoke(args=["bank", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 12 unchanged" in result.output
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(archive({"t/q.md": b"no front matter\n"}))
+    result = runner.invoke(args=["bank", "import", str(bad)])
+    assert result.exit_code == 1 and "t/q.md:1" in result.output
+    assert "nothing was imported" in result.output
+    assert runner.invoke(args=["bank", "export", "nope", str(out)]).exit_code == 1
