@@ -58,3 +58,4 @@ lint: venv
 
 bench: setup
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/web.py

@@ -1,0 +1,149 @@
+"""Submit-to-verdict through the web app, against the engine's own grading time, measured
+side by side in one run; then a burst of 50 submissions from 10 users.
+
+Starts the app as `make run` does (gunicorn, embedded workers) on a throwaway SQLite
+database, creates users and API tokens with the CLI, and talks to the JSON API.
+
+    .venv/bin/python bench/web.py [--rounds 8] [--burst 50] [--users 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.bank.files import read_directory  # noqa: E402
+from app.bank.loader import BUILTIN_BANK  # noqa: E402
+from app.grading.engine import grade  # noqa: E402
+from app.grading.sandbox import sandbox_problem  # noqa: E402
+
+BIN = ROOT / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, folder: Path, workers: int):
+        self.env = {**os.environ, "LOOPBACK_INSTANCE": str(folder), "FLASK_APP": "wsgi",
+                    "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
+                    "START_GRADING_WORKERS": "1", "GRADING_WORKERS": str(workers),
+                    "MAX_PENDING_SUBMISSIONS": "100", "SUBMISSIONS_PER_MINUTE": "1000"}
+        self.env.pop("REDIS_URL", None)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def flask(self, *args: str) -> str:
+        return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=self.env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def start(self) -> None:
+        self.flask("db", "upgrade")
+        self.flask("bank", "load")
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "1", "--threads", "64",
+             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.base + "/api/v1/openapi.json", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise SystemExit("the web app did not start")
+
+    def token(self, email: str) -> str:
+        self.flask("users", "create", email, "--password", "bench-password")
+        return self.flask("users", "token", email).splitlines()[-1]
+
+    def stop(self) -> None:
+        if self.process:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(20)
+
+
+def submit_and_wait(base: str, token: str, files: dict[str, str], poll: float = 0.02
+                    ) -> tuple[float, dict]:
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    response = requests.post(base + "/api/v1/submissions", headers=headers,
+                             json={"question": "tcp-echo", "files": files}, timeout=10)
+    response.raise_for_status()
+    url = base + f"/api/v1/submissions/{response.json()['id']}"
+    while True:
+        data = requests.get(url, headers=headers, timeout=10).json()
+        if data["status"] in ("done", "error"):
+            return time.perf_counter() - started, data
+        time.sleep(poll)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--burst", type=int, default=50)
+    parser.add_argument("--users", type=int, default=10)
+    args = parser.parse_args()
+    if problem := sandbox_problem():
+        sys.exit(f"no sandbox: {problem}")
+    _, questions = read_directory(BUILTIN_BANK)
+    echo = next(q for q in questions if q.slug == "tcp-echo")
+
+    with tempfile.TemporaryDirectory() as folder:
+        server = Server(Path(folder), workers=2)
+        server.start()
+        try:
+            tokens = [server.token(f"bench{i}@example.com") for i in range(args.users)]
+            engine_s, web_s = [], []
+            for _ in range(args.rounds):  # alternate, so both see the same machine
+                started = time.perf_counter()
+                assert grade(echo.spec, echo.reference_files).verdict == "passed"
+                engine_s.append(time.perf_counter() - started)
+                elapsed, data = submit_and_wait(server.base, tokens[0], echo.reference_files)
+                assert data["verdict"] == "passed", data
+                web_s.append(elapsed)
+            engine, web = statistics.median(engine_s), statistics.median(web_s)
+            print(f"tcp-echo, median of {args.rounds} alternating rounds (embedded mode)")
+            print(f"engine grade()          {engine * 1000:8.0f} ms")
+            print(f"submit-to-verdict (web) {web * 1000:8.0f} ms   ratio {web / engine:.2f}x")
+
+            jobs = [tokens[i % args.users] for i in range(args.burst)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.users) as pool:
+                results = list(pool.map(
+                    lambda token: submit_and_wait(server.base, token, echo.reference_files,
+                                                  poll=0.25)[1],
+                    jobs))
+            elapsed = time.perf_counter() - started
+            passed = sum(r["verdict"] == "passed" for r in results)
+            ids = {r["id"] for r in results}
+            print(f"\nburst: {args.burst} submissions from {args.users} users, 2 workers")
+            print(f"graded {len(results)}/{args.burst}, distinct ids {len(ids)}, "
+                  f"passed {passed}, lost {args.burst - len(results)}")
+            print(f"elapsed {elapsed:.1f} s, throughput {args.burst / elapsed:.2f} gradings/s "
+                  f"({args.burst * len(echo.spec['checks']) / elapsed:.1f} checks/s)")
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
