@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := bubblewrap python3 util-linux chromium fonts-noto-cjk
 
 export FLASK_APP := wsgi
 
-.PHONY: setup system venv translations db run test lint bench
+.PHONY: setup system venv translations db run test lint bench assets
 
 setup: system venv translations db
 
@@ -59,3 +59,8 @@ lint: venv
 bench: setup
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/web.py
+
+# Rebuild the committed JS bundles (static/js) from app/frontend (needs Node and npm).
+assets:
+	npm --prefix app/frontend ci
+	npm --prefix app/frontend run build

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.models import Question, Submission, db
-from app.submissions import bp
+from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
 from app.submissions.views import snapshot
 
@@ -104,3 +104,28 @@ def history():
     submissions = db.session.scalars(query).all()
     return render_template("submissions/history.html", submissions=submissions,
                            question=question)
+
+
+@bp.get("/submissions/<int:submission_id>/checks")
+@login_required
+def checks_fragment(submission_id: int):
+    """The result page's list of checks alone (an HTML fragment): the page's script swaps it
+    in as checks finish, so the checks are rendered by one template only."""
+    submission = visible_submission(submission_id)
+    html = render_template("submissions/_checks.html", submission=submission,
+                           data=snapshot(submission))
+    return html, 200, {"Cache-Control": "no-store"}
+
+
+# -- template helpers for the submission pages and the question page's editor ----------
+bp.add_app_template_global(views.editor_state, "submission_editor")
+bp.add_app_template_global(views.code_questions, "code_questions")
+bp.add_app_template_global(views.page_state, "submission_page_state")
+bp.add_app_template_global(views.failed_expectations, "failed_expectations")
+bp.add_app_template_global(views.graded_in_ms, "graded_in_ms")
+bp.add_app_template_global(trace_view.build, "trace_diagram")
+bp.add_app_template_filter(views.shown_value, "shown_value")
+bp.add_app_template_filter(views.format_when, "when")
+bp.add_app_template_filter(views.iso_when, "iso_when")
+bp.add_app_template_filter(views.format_duration, "duration")
+bp.add_app_template_filter(views.format_score, "score")

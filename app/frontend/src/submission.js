@@ -1,0 +1,322 @@
+// The result page, live: watch the submission over Socket.IO and update the summary
+// (queued -> running check i of n -> verdict and score) as events arrive. Finished checks
+// are rendered by the server: the fragment GET /submissions/<id>/checks (the same Jinja
+// partial as the page) is fetched and swapped in, so the rendering lives in one place.
+//
+// Without this script the page is complete as served, and refreshes itself while pending.
+
+import { io } from "socket.io-client";
+import { format, pageLang, readJSON } from "./strings.js";
+
+const QUEUE_REFRESH_MS = 5000;
+const POLL_MS = 3000;
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function watch(root) {
+  const id = Number(root.dataset.id);
+  const strings = readJSON("submission-strings");
+  const lang = pageLang();
+  const summary = document.getElementById("summary");
+  const verdictBox = document.getElementById("summary-verdict");
+  const scoreBox = document.getElementById("summary-score");
+  const messageBox = document.getElementById("summary-message");
+  const progressBox = document.getElementById("summary-progress");
+  const notice = element("p", "live-notice");
+  notice.hidden = true;
+  summary.appendChild(notice);
+
+  let state = Object.assign({ done: 0 }, readJSON("submission-state"));
+  const servedPending = state.status === "queued" || state.status === "running";
+  let current = null; // the check running now: {index, total, title}
+  let lastProgress = null;
+  let queueTimer = null;
+  let pollTimer = null;
+  let failures = 0;
+
+  const pending = () => state.status === "queued" || state.status === "running";
+  const pick = (text) => (text && typeof text === "object" ? text[lang] || text.en || "" : text || "");
+
+  function showNotice(text) {
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
+  // -- the summary ----------------------------------------------------------------------
+  function badge() {
+    const verdict = state.verdict;
+    const node = element("span", `verdict verdict-${verdict || "pending"}`);
+    const icon = element("span", "verdict-icon", verdict === "passed" ? "✓" : verdict === "failed" ? "✗" : verdict ? "!" : "…");
+    icon.setAttribute("aria-hidden", "true");
+    node.appendChild(icon);
+    node.appendChild(
+      document.createTextNode(verdict ? (strings.verdict || {})[verdict] || verdict.toUpperCase() : (strings.status || {})[state.status] || state.status),
+    );
+    return node;
+  }
+
+  function render() {
+    summary.dataset.status = state.status;
+    summary.dataset.verdict = state.verdict || "";
+    verdictBox.replaceChildren(badge());
+    scoreBox.replaceChildren();
+    if (state.verdict && state.score !== null && state.score !== undefined) {
+      scoreBox.appendChild(document.createTextNode(`${strings.score} `));
+      scoreBox.appendChild(element("strong", null, `${Math.round(state.score * 100)}%`));
+    }
+    messageBox.textContent = state.message ? pick(state.message) : state.error || "";
+    renderProgress();
+  }
+
+  function renderProgress() {
+    let text = "";
+    let bar = null;
+    if (state.status === "queued") {
+      text = format(strings.queued, { num: state.position || 1 });
+    } else if (state.status === "running") {
+      const total = state.total || (current && current.total);
+      if (current && current.index >= state.done) {
+        text = format(strings.running_check, { index: current.index + 1, total: current.total, title: current.title });
+      } else if (total) {
+        text = format(strings.running, { done: state.done, total });
+      } else {
+        text = strings.starting;
+      }
+      if (total) bar = { max: total, value: Math.min(state.done, total) };
+    } else if (state.verdict && servedPending) {
+      // announce the verdict only when it arrived while the page was open
+      text = format(strings.finished, { verdict: (strings.verdict || {})[state.verdict] || state.verdict });
+    }
+    const key = `${text}|${bar ? bar.value : ""}`;
+    if (key === lastProgress) return;
+    lastProgress = key;
+    const nodes = [];
+    if (text) nodes.push(element("p", null, text));
+    if (bar) {
+      const progress = element("progress");
+      progress.max = bar.max;
+      progress.value = bar.value;
+      progress.setAttribute("aria-label", strings.checks_finished);
+      progress.textContent = `${bar.value} / ${bar.max}`;
+      nodes.push(progress);
+    }
+    progressBox.replaceChildren(...nodes);
+  }
+
+  // -- the checks -----------------------------------------------------------------------
+  let refreshing = false;
+  let refreshAgain = false;
+
+  async function refreshChecks() {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      const response = await fetch(root.dataset.checksUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (response.ok) merge(await response.text());
+    } catch (error) {
+      /* the next event or snapshot tries again */
+    }
+    refreshing = false;
+    if (refreshAgain) {
+      refreshAgain = false;
+      refreshChecks();
+    }
+  }
+
+  // Swap in the server's list, keeping the checks already shown (and the <details> the
+  // learner opened or closed in them) as they are.
+  function merge(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const fresh = template.content.querySelector("#checks");
+    const old = document.getElementById("checks");
+    if (!fresh || !old) return;
+    for (const item of Array.from(fresh.querySelectorAll("[data-check-id]"))) {
+      const kept = Array.from(old.querySelectorAll("[data-check-id]")).find(
+        (candidate) => candidate.dataset.checkId === item.dataset.checkId && !candidate.hasAttribute("data-placeholder"),
+      );
+      if (kept) item.replaceWith(kept);
+    }
+    old.replaceWith(fresh);
+    placeholder();
+  }
+
+  function renderedDone() {
+    const region = document.getElementById("checks");
+    return region ? Number(region.dataset.done || 0) : 0;
+  }
+
+  function renderedStatus() {
+    const region = document.getElementById("checks");
+    return region ? region.dataset.status : "";
+  }
+
+  // The check running now, shown at the end of the list until its result arrives.
+  function placeholder() {
+    const region = document.getElementById("checks");
+    if (!region) return;
+    const old = region.querySelector("[data-placeholder]");
+    if (old) old.remove();
+    if (state.status !== "running" || !current || current.index < renderedDone()) return;
+    let list = region.querySelector("ol.checks");
+    if (!list) {
+      list = element("ol", "checks");
+      list.setAttribute("role", "list");
+      region.insertBefore(list, region.firstChild);
+    }
+    const item = element("li", "check check-running");
+    item.setAttribute("data-placeholder", "");
+    item.dataset.checkId = current.id || "";
+    const head = element("div", "check-head");
+    const status = element("span", "check-status check-status-running");
+    const icon = element("span", "check-status-icon", "…");
+    icon.setAttribute("aria-hidden", "true");
+    status.appendChild(icon);
+    status.appendChild(document.createTextNode(strings.check_running));
+    head.appendChild(status);
+    head.appendChild(element("h3", "check-title", current.title));
+    item.appendChild(head);
+    list.appendChild(item);
+  }
+
+  // -- live updates ---------------------------------------------------------------------
+  function applySnapshot(snap) {
+    state = {
+      status: snap.status,
+      position: snap.position,
+      verdict: snap.verdict,
+      score: snap.score,
+      error: snap.error,
+      total: snap.total,
+      message: snap.message,
+      done: (snap.checks || []).length,
+    };
+    if (!pending()) current = null;
+    render();
+    if (state.done !== renderedDone() || state.status !== renderedStatus()) refreshChecks();
+    else placeholder();
+    scheduleQueueRefresh();
+    if (!pending()) finish();
+  }
+
+  function handle(event) {
+    switch (event.event) {
+      case "started":
+        state.status = "running";
+        state.position = null;
+        render();
+        break;
+      case "check_started":
+        state.status = "running";
+        state.total = event.total;
+        current = { index: event.index, total: event.total, title: pick(event.title), id: event.check_id };
+        render();
+        placeholder();
+        break;
+      case "check_finished":
+        state.status = "running";
+        state.total = event.total;
+        state.done = Math.max(state.done, event.index + 1);
+        render();
+        refreshChecks();
+        break;
+      case "finished":
+        state.status = event.status;
+        state.verdict = event.verdict;
+        state.score = event.score;
+        state.error = event.error;
+        current = null;
+        render();
+        if (socket && socket.connected) socket.emit("watch", { id }); // resync: message, last checks
+        else refreshChecks();
+        break;
+      default:
+        break;
+    }
+  }
+
+  // While queued, ask again now and then: the position moves as others finish.
+  function scheduleQueueRefresh() {
+    clearTimeout(queueTimer);
+    if (state.status !== "queued") return;
+    queueTimer = setTimeout(() => {
+      if (socket && socket.connected) socket.emit("watch", { id });
+    }, QUEUE_REFRESH_MS);
+  }
+
+  // Without a socket (blocked, or refused): poll the JSON snapshot until graded.
+  function startPolling() {
+    if (pollTimer || !pending()) return;
+    const poll = async () => {
+      try {
+        const response = await fetch(root.dataset.statusUrl, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        if (response.ok) applySnapshot(await response.json());
+      } catch (error) {
+        /* try again */
+      }
+      pollTimer = pending() ? setTimeout(poll, POLL_MS) : null;
+    };
+    pollTimer = setTimeout(poll, 0);
+  }
+
+  function stopPolling() {
+    clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  function finish() {
+    clearTimeout(queueTimer);
+    stopPolling();
+    showNotice("");
+    if (socket) socket.disconnect();
+  }
+
+  let socket = null;
+  render();
+  if (!pending()) return; // graded when the page was served: nothing to watch
+
+  socket = io({ path: "/socket.io", reconnectionDelayMax: 10000 });
+  socket.on("connect", () => {
+    failures = 0;
+    stopPolling();
+    showNotice("");
+    socket.emit("watch", { id }); // on every (re)connect: join the room and resync
+  });
+  socket.on("disconnect", (reason) => {
+    if (pending() && reason !== "io client disconnect") showNotice(strings.reconnecting);
+  });
+  socket.on("connect_error", () => {
+    failures += 1;
+    if (failures >= 2) {
+      showNotice(strings.unavailable);
+      startPolling();
+    }
+  });
+  socket.on("watch_error", () => {
+    showNotice(strings.unavailable);
+    startPolling();
+  });
+  socket.on("snapshot", (snap) => {
+    if (snap && snap.id === id) applySnapshot(snap);
+  });
+  socket.on("submission", (event) => {
+    if (event && event.id === id) handle(event);
+  });
+}
+
+const root = document.getElementById("submission");
+if (root) watch(root);
