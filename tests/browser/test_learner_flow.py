@@ -1,0 +1,102 @@
+"""A learner in a real browser: registers, writes a server and a client, watches them graded
+live, sees the handshake drawn, gets a wrong server explained, switches language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+SERVER = """import socket
+
+with socket.socket() as listener:
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 65432))
+    listener.listen()
+    conn, _ = listener.accept()
+    with conn:
+        while data := conn.recv(4096):
+            conn.sendall(data)
+"""
+
+CLIENT = """import socket
+
+message = b"Hello, World!"
+with socket.create_connection(("127.0.0.1", 65432)) as sock:
+    sock.sendall(message)
+    reply = b""
+    while len(reply) < len(message) and (chunk := sock.recv(1024)):
+        reply += chunk
+print("Received from server:", reply.decode())
+"""
+
+UPPERCASE_SERVER = SERVER.replace("conn.sendall(data)", "conn.sendall(data.upper())")
+
+# Every text the live progress area shows, recorded as it changes (not after a reload).
+RECORD_PROGRESS = """
+window.__progress = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const area = document.getElementById("summary-progress");
+  if (!area) return;
+  new MutationObserver(() => window.__progress.push(area.innerText))
+    .observe(area, {childList: true, subtree: true, characterData: true});
+});
+"""
+
+
+def type_code(page: Page, role: str, code: str) -> None:
+    page.get_by_role("tab", name=re.compile(f"{role}.py")).click()
+    editor = page.locator(f"#editor-panel-{role} .cm-content")
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+
+
+def register(page: Page, email: str) -> None:
+    page.goto("/auth/register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill("correct horse battery")
+    page.get_by_label(re.compile("Confirm|Repeat")).fill("correct horse battery")
+    page.get_by_role("button", name=re.compile("Create|Register|Sign up")).click()
+    expect(page.get_by_text(email)).to_be_visible()
+
+
+def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
+    page.add_init_script(RECORD_PROGRESS)
+    register(page, "browser-learner@example.com")
+    page.goto("/questions/tcp-echo")
+    expect(page.get_by_role("tablist")).to_be_visible()
+    type_code(page, "server", SERVER)
+    type_code(page, "client", CLIENT)
+    page.keyboard.press("ControlOrMeta+Enter")  # the editor's submit shortcut
+
+    page.wait_for_url(re.compile(r"/submissions/\d+$"))
+    expect(page.locator("#summary-verdict")).to_contain_text("PASSED", timeout=60_000)
+    expect(page.locator("#summary-score")).to_contain_text("100%")
+    progress = page.evaluate("window.__progress")
+    assert any(re.search(r"(check|checks).*of 5|of 5 checks", text) for text in progress), progress
+
+    diagram = page.locator("svg").filter(has_text="SYN-ACK").first
+    expect(diagram).to_be_visible()
+    for label in ("SYN", "SYN-ACK", "ACK", "Three-way handshake"):
+        expect(diagram).to_contain_text(label)
+
+    # Edit again: the server now shouts back; the failing check is named.
+    page.get_by_role("link", name="Edit again").click()
+    type_code(page, "server", UPPERCASE_SERVER)
+    page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url(re.compile(r"/submissions/\d+$"))
+    expect(page.locator("#summary-verdict")).to_contain_text("FAILED", timeout=60_000)
+    failed = page.locator("li.check-failed").first
+    expect(failed).to_contain_text("Server echoes a short message")
+    expect(failed).to_contain_text("should come back unchanged")
+
+    # Switch the language: the result page in Chinese.
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#summary-verdict")).to_contain_text("未通过")
+    expect(page.locator("li.check-failed").first).to_contain_text("服务器回显一条短消息")
