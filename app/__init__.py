@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(questions_bp)
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(__import__("app.instructor", fromlist=["bp"]).bp)  # /instructor/
     auth.init_app(app)
     api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header

@@ -28,13 +28,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from app.grading.cgroups import RunCgroup, cgroup_problem
+
 MiB = 1024 * 1024
+CGROUP_HEADROOM = 32 * MiB  # bwrap and the kernel's own bookkeeping
 
 SANDBOX_PYTHON = os.environ.get("LOOPBACK_SANDBOX_PYTHON", "/usr/bin/python3")
 UID_BASE = int(os.environ.get("LOOPBACK_SANDBOX_UID_BASE", "61000"))
 UID_COUNT = int(os.environ.get("LOOPBACK_SANDBOX_UID_COUNT", "64"))
 LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"))
 WORKDIR = "/work"
+SHM_BYTES = 1 * MiB
+# Joins the run's cgroups, then becomes the sandbox: runs as root, before setpriv.
+JOIN_CGROUPS = 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; ' \
+               'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
 
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
@@ -151,19 +158,20 @@ UIDS = UidPool()
 
 
 def _processes_of(uid: int) -> list[int]:
-    """Live processes of ``uid``. Zombies are dead already: the host's init reaps them."""
+    """Live processes whose real uid is ``uid``. Reads /proc/PID/status: a non-dumpable
+    process's /proc entry is owned by root, so its owner says nothing. Zombies are dead
+    already (the host's init reaps them)."""
     pids = []
+    needle = f"\nUid:\t{uid}\t".encode()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            if os.stat(entry.path).st_uid != uid:
-                continue
-            with open(f"{entry.path}/stat", "rb") as handle:
-                state = handle.read().rpartition(b")")[2].split()[0]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
+            with open(f"{entry.path}/status", "rb") as handle:
+                status = handle.read()
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        if state not in (b"Z", b"X"):
+        if needle in status and b"\nState:\tZ" not in status and b"\nState:\tX" not in status:
             pids.append(int(entry.name))
     return pids
 
@@ -177,16 +185,21 @@ def _task_count(uid: int) -> int:
     return count
 
 
-def _kill_uid(uid: int, timeout: float = 5.0) -> bool:
-    """SIGKILL every process of ``uid`` until none is left; True when none survives."""
+def _kill_uid(uid: int, cgroup: RunCgroup | None = None, timeout: float = 5.0) -> bool:
+    """SIGKILL every process of ``uid`` (and of the run's cgroup) until none is left, seen
+    empty on a few scans in a row: a process forked during a scan shows up on the next."""
     deadline = time.monotonic() + timeout
-    while pids := _processes_of(uid):
+    quiet = 0
+    while quiet < 3:
+        pids = set(_processes_of(uid)) | (cgroup.pids() if cgroup else set())
+        quiet = 0 if pids else quiet + 1
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.005)
+        if pids or quiet < 3:
+            time.sleep(0.002)
     return True
 
 
@@ -195,6 +208,8 @@ def sandbox_problem() -> str | None:
     """Why submitted code cannot be sandboxed here, or None when it can (checked once)."""
     if os.geteuid() != 0:
         return "the grader must run as root to create network namespaces and drop to sandbox uids"
+    if problem := cgroup_problem():
+        return problem
     for tool in ("bwrap", "prlimit", "setpriv"):
         if not shutil.which(tool):
             return f"'{tool}' is not installed (apt-get install bubblewrap util-linux)"
@@ -242,7 +257,9 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     for path in ETC_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev"]
+    # /dev is a tmpfs: read-only, with a tiny /dev/shm, so it is no unmetered disk.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev"]
     args += ["--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
     args += ["--size", str(limits.disk_bytes), "--perms", "0755", "--tmpfs", WORKDIR]
     for name, fd in files.items():
@@ -283,6 +300,7 @@ class Sandbox:
         self.result = RunResult()
         self.process: subprocess.Popen | None = None
         self._lease: _UidLease | None = None
+        self._cgroup: RunCgroup | None = None
         self._readers: list[threading.Thread] = []
         self._waiter: threading.Thread | None = None
         self._started = 0.0
@@ -292,15 +310,23 @@ class Sandbox:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._lease = UIDS.acquire()
+        limits = self.limits
+        try:
+            # The cgroup meters what RLIMIT_AS cannot: tmpfs, shared memory, memfds.
+            self._cgroup = RunCgroup(limits.memory_bytes + 2 * limits.disk_bytes + SHM_BYTES
+                                     + CGROUP_HEADROOM, limits.processes + 2)
+        except OSError as exc:
+            self._release()
+            raise SandboxUnavailable(f"cannot create the run's cgroup: {exc}") from exc
         fds = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
         extra = {
             "/etc/hosts": _memfd("hosts", HOSTS),
             "/etc/passwd": _memfd("passwd", PASSWD),
             "/etc/group": _memfd("group", GROUP),
         }
-        limits = self.limits
         uid = self._lease.uid
         command = [
+            "/bin/sh", "-c", JOIN_CGROUPS, "sh", *self._cgroup.procs_files, "--",
             # setpriv drops to the leased uid (rather than Popen's user=, which would rule
             # out vfork and make every start copy the grader's page tables).
             "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -385,6 +411,8 @@ class Sandbox:
                 self.result.killed = True
         if self.process is not None and self.running():
             with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
 
     def _near_task_limit(self, uid: int) -> bool:
@@ -410,9 +438,17 @@ class Sandbox:
 
     # -- internals ---------------------------------------------------------------------
     def _release(self) -> None:
-        if self._lease is not None:
-            if not _kill_uid(self._lease.uid):
+        if self._lease is None:
+            return
+        try:
+            if not _kill_uid(self._lease.uid, self._cgroup):
                 raise SandboxUnavailable(f"processes of sandbox uid {self._lease.uid} survive")
+            if self._cgroup is not None:
+                if self._cgroup.oom_killed() and self.result.limit in (None, "time"):
+                    self.result.limit = "memory"
+                self._cgroup.destroy()
+                self._cgroup = None
+        finally:
             UIDS.release(self._lease)
             self._lease = None
 
@@ -471,11 +507,15 @@ STDERR_MARKERS = (
 
 
 def _limit_from(result: RunResult, limits: Limits) -> str | None:
-    """Name the limit a program ran into, from how it ended and what it printed."""
+    """Name the limit a program ran into, from how it ended and its last words: only for a
+    program that failed (a handled error logged on the way is no limit)."""
     if result.signal == signal.SIGXCPU:
         return "cpu"
+    if result.exit_code == 0:
+        return None
+    last_words = b"\n".join(result.stderr.strip().splitlines()[-3:])
     for marker, name in STDERR_MARKERS:
-        if marker in result.stderr:
+        if marker in last_words:
             return name
     return None
 

@@ -17,7 +17,8 @@ def _summary(result: GradeResult) -> dict[str, Any]:
         "verdict": result.verdict,
         "score": result.score,
         "message": result.message,
-        "failed_checks": [c.id for c in result.checks if c.required and c.status != "passed"],
+        "failed_checks": [c.id for c in result.checks
+                          if c.required and c.status in ("failed", "error")],
         "advisory_failed": [c.id for c in result.checks
                             if not c.required and c.status == "failed"],
     }

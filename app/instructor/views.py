@@ -1,0 +1,103 @@
+"""Small pure helpers of the studio pages: states, messages, diff lines, id lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.models import Question
+
+MAX_IDS = 2000
+
+
+def validation_state(question: Question) -> str:
+    """``none`` (never validated), ``stale`` (validated another version), ``passing`` or
+    ``failing`` (for the current version)."""
+    report = question.validation
+    if not report:
+        return "none"
+    if report.get("version") != question.version:
+        return "stale"
+    return "passing" if report.get("publishable") else "failing"
+
+
+_REFERENCE_FAILS = re.compile(r"^The reference solution fails: (.*)$")
+_WRONG_PASSES = re.compile(
+    r"^The known-wrong answer '(.*)' does not fail as expected \(verdict (.*)\)\.$"
+)
+
+
+def problem_text(problem: str) -> str:
+    """A problem from ``validation.publish_problems`` in the interface language (spec
+    errors are technical and stay as they are)."""
+    if problem == "Run the validation for the current version first.":
+        return _("Run the validation for the current version first.")
+    if match := _REFERENCE_FAILS.match(problem):
+        return _("The reference solution fails: %(checks)s", checks=match.group(1))
+    if match := _WRONG_PASSES.match(problem):
+        return _(
+            "The known-wrong answer “%(name)s” does not fail as expected (verdict %(verdict)s).",
+            name=match.group(1),
+            verdict=match.group(2),
+        )
+    return problem
+
+
+def reference_data(question: Question) -> dict[str, Any] | None:
+    """The reference run of the last validation, shaped like a submission snapshot so the
+    submission pages' check list (``submissions/_checks.html``) can show it."""
+    report = question.validation or {}
+    reference = report.get("reference")
+    if not reference:
+        return None
+    result = reference.get("result") or {}
+    checks = result.get("checks") or []
+    return {
+        "id": f"ref-{question.id}",
+        "status": "done",
+        "verdict": result.get("verdict") or reference.get("verdict"),
+        "score": result.get("score"),
+        "message": result.get("message"),
+        "total": len(checks),
+        "checks": checks,
+        "skipped_roles": result.get("skipped_roles", []),
+        "error": None,
+    }
+
+
+def check_ids(question: Question) -> list[str]:
+    return [check["id"] for check in (question.spec or {}).get("checks", []) if "id" in check]
+
+
+@dataclass
+class DiffLine:
+    kind: str  # add | del | hunk | file | same
+    text: str
+
+
+def diff_lines(patch: str) -> list[DiffLine]:
+    lines = []
+    for text in patch.splitlines():
+        if text.startswith(("+++", "---")):
+            kind = "file"
+        elif text.startswith("@@"):
+            kind = "hunk"
+        elif text.startswith("+"):
+            kind = "add"
+        elif text.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        lines.append(DiffLine(kind, text))
+    return lines
+
+
+def parse_ids(text: str | None) -> list[int] | None:
+    """``"1,2, 3"`` -> ``[1, 2, 3]``; None when malformed or too long."""
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if len(parts) > MAX_IDS or not all(part.isdigit() and len(part) < 12 for part in parts):
+        return None
+    return list(dict.fromkeys(int(part) for part in parts))
