@@ -55,7 +55,6 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode="threading",
         message_queue=app.config["REDIS_URL"] or None,
-        cors_allowed_origins=[],
     )
 
     from app.models import User
@@ -67,13 +66,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app import api, auth, i18n, markdown
+    from app.instructor import bp as instructor_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
     from app.submissions import bp as submissions_bp
 
     app.register_blueprint(questions_bp)
     app.register_blueprint(submissions_bp)
-    app.register_blueprint(__import__("app.instructor", fromlist=["bp"]).bp)  # /instructor/
+    app.register_blueprint(instructor_bp)  # /instructor/
     auth.init_app(app)
     api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header

@@ -122,3 +122,17 @@ class AuthActions:
             data={"csrf_token": csrf_token(page.get_data(as_text=True))},
             follow_redirects=follow_redirects,
         )
+
+
+def bank_spec(slug: str) -> dict:
+    """The grading spec of ``slug`` in the built-in bank's files."""
+    from app.bank.files import read_directory
+    from app.bank.loader import BUILTIN_BANK
+
+    _, questions = read_directory(BUILTIN_BANK)
+    return next(q for q in questions if q.slug == slug).spec
+
+
+def bank_check_count(slug: str) -> int:
+    """How many checks the built-in bank's spec of ``slug`` has."""
+    return len(bank_spec(slug)["checks"])

@@ -25,6 +25,7 @@ class Observation:
     port: int
     program_is_server: bool
     stdin_sent: list[str] = field(default_factory=list)
+    trace_complete: bool = True  # False when the capture lost packets
 
     @property
     def stdout(self) -> str:
@@ -166,6 +167,19 @@ def exits_within_ms(obs: Observation, limit: int) -> Outcome:
     )
 
 
+@expectation("runs_at_least_ms", MS)
+def runs_at_least_ms(obs: Observation, minimum: int) -> Outcome:
+    """Against a silent peer, giving up at once is no timeout: it must really wait."""
+    ok = obs.run.wall_ms >= minimum
+    return Outcome(
+        ok,
+        f"The program should really wait for the server (at least {minimum} ms) before giving up.",
+        f"程序应真正等待服务器（至少 {minimum} 毫秒）后再放弃。",
+        f"≥ {minimum} ms",
+        f"{obs.run.wall_ms} ms",
+    )
+
+
 # -- what the reference peer saw -------------------------------------------------------
 @expectation("peer_received_nonempty", TRUE)
 def peer_received_nonempty(obs: Observation, _: bool) -> Outcome:
@@ -194,23 +208,25 @@ def peer_received(obs: Observation, text: str) -> Outcome:
 
 @expectation("echo_exact", TRUE)
 def echo_exact(obs: Observation, _: bool) -> Outcome:
-    sent, got = obs.peer["sent"], obs.peer["received"]
-    ok = bool(sent) and got == sent
+    peer = obs.peer
+    sent, got = peer["sent_total"], peer["received_total"]
+    ok = sent > 0 and got == sent and peer["sent_digest"] == peer["received_digest"]
     if ok:
-        actual = f"{len(got)} bytes, identical"
-    elif obs.peer.get("error") and not obs.peer["connections"]:
-        actual = obs.peer["error"]
+        actual = f"{got} bytes, identical"
+    elif peer.get("error") and not peer["connections"]:
+        actual = peer["error"]
     else:
+        first, second = peer["sent"], peer["received"]
         same = next(
-            (i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b),
-            min(len(sent), len(got)),
+            (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
+            min(len(first), len(second)),
         )
-        actual = f"{len(got)} of {len(sent)} bytes back; first difference at byte {same}"
+        actual = f"{got} of {sent} bytes back; first difference at byte {same}"
     return Outcome(
         ok,
-        f"Every byte sent ({len(sent)} bytes) should come back unchanged, in order.",
-        f"发送的每个字节（共 {len(sent)} 字节）都应原样按序返回。",
-        f"{len(sent)} bytes",
+        f"Every byte sent ({sent} bytes) should come back unchanged, in order.",
+        f"发送的每个字节（共 {sent} 字节）都应原样按序返回。",
+        f"{sent} bytes",
         actual,
     )
 
@@ -309,7 +325,40 @@ def stdout_contains_pushed(obs: Observation, _: bool) -> Outcome:
 
 
 # -- packets ---------------------------------------------------------------------------
+def packet_fact(fn: Callable[[Observation, Any], Outcome]) -> Callable[[Observation, Any], Outcome]:
+    """A fact read from the capture holds only if the capture saw every packet."""
+
+    def checked(obs: Observation, arg: Any) -> Outcome:
+        outcome = fn(obs, arg)
+        if not obs.trace_complete:
+            outcome.ok = False
+            outcome.en += " (The capture lost packets, so this cannot be confirmed.)"
+            outcome.zh += "（抓包丢失了数据包，无法确认。）"
+        return outcome
+
+    return checked
+
+
+@expectation("syn_sent", TRUE)
+@packet_fact
+def syn_sent(obs: Observation, _: bool) -> Outcome:
+    """The client really tried to connect (a SYN to the port), e.g. before reporting that
+    the connection was refused."""
+    ok = any(
+        p.has("SYN") and not p.has("ACK") and p.dst_port == obs.port
+        for p in trace.tcp_packets(obs.packets, obs.port)
+    )
+    return Outcome(
+        ok,
+        f"The client should really try to connect to port {obs.port} (send a SYN).",
+        f"客户端应真正尝试连接端口 {obs.port}（发送 SYN）。",
+        "SYN",
+        _flags_summary(obs),
+    )
+
+
 @expectation("handshake", TRUE)
+@packet_fact
 def handshake(obs: Observation, _: bool) -> Outcome:
     ok = trace.handshake_completed(obs.packets, obs.port)
     return Outcome(
@@ -322,6 +371,7 @@ def handshake(obs: Observation, _: bool) -> Outcome:
 
 
 @expectation("fin_from", {"enum": ["program", "peer", "both"]})
+@packet_fact
 def fin_from(obs: Observation, who: str) -> Outcome:
     sides = {
         "program": [obs.program_side],
@@ -339,6 +389,7 @@ def fin_from(obs: Observation, who: str) -> Outcome:
 
 
 @expectation("no_rst", TRUE)
+@packet_fact
 def no_rst(obs: Observation, _: bool) -> Outcome:
     resets = [p for p in trace.tcp_packets(obs.packets, obs.port) if p.has("RST")]
     ok = not resets
@@ -353,6 +404,7 @@ def no_rst(obs: Observation, _: bool) -> Outcome:
 
 
 @expectation("fin_within_ms", MS)
+@packet_fact
 def fin_within_ms(obs: Observation, limit: int) -> Outcome:
     packets = trace.tcp_packets(obs.packets, obs.port)
     fins = trace.side_sent(obs.packets, obs.port, obs.program_side, "FIN")

@@ -225,17 +225,18 @@ def _observe(
     problem: dict[str, str] | None = None
 
     with private_loopback():
-        capture = trace.Capture()
+        capture = trace.Capture(port)
         sandbox = Sandbox(
             {f"{role}.py": code}, [f"{role}.py"], limits, keep_stdin_open=bool(script)
         )
+        ended = threading.Event()
         try:
             peer.start()
             sandbox.start()
             deadline = time.monotonic() + timeout_s
             if script:
                 threading.Thread(
-                    target=_feed_stdin, args=(sandbox, script, stdin_sent), daemon=True
+                    target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
                 ).start()
             if program_is_server:
                 problem = _wait_listening(sandbox, peer, port, deadline)
@@ -248,10 +249,15 @@ def _observe(
                 _wait_for_peer(sandbox, peer, deadline)
                 sandbox.wait(settle_s)
         finally:
-            run: RunResult = sandbox.finish()
-            peer.stop()
-            packets = capture.collect()
-    observation = Observation(run, peer.observation(), packets, port, program_is_server, stdin_sent)
+            ended.set()
+            try:
+                run: RunResult = sandbox.finish()
+            finally:  # whatever happened, the peer and the capture end with the check
+                peer.stop()
+                packets = capture.collect()
+    observation = Observation(
+        run, peer.observation(), packets, port, program_is_server, stdin_sent, capture.complete
+    )
     return observation, problem
 
 
@@ -264,10 +270,13 @@ def _wait_for_peer(sandbox: Sandbox, peer: Peer, deadline: float) -> None:
             return
 
 
-def _feed_stdin(sandbox: Sandbox, script: list[dict[str, Any]], sent: list[str]) -> None:
+def _feed_stdin(
+    sandbox: Sandbox, script: list[dict[str, Any]], sent: list[str], ended: threading.Event
+) -> None:
     for step in script:
         if "wait_ms" in step:
-            time.sleep(step["wait_ms"] / 1000)
+            if ended.wait(step["wait_ms"] / 1000):
+                return
         elif "send" in step:
             if not sandbox.write_stdin((step["send"] + "\n").encode()):
                 return

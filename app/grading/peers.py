@@ -11,7 +11,10 @@ submitted server listens (``drive``). Every peer is chosen and parameterised by 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import secrets
 import socket
+import string
 import struct
 import threading
 import time
@@ -22,13 +25,41 @@ HOST = "127.0.0.1"
 RECV_SIZE = 65536
 
 
+# What a peer keeps, whatever the program sends: the grader's memory stays bounded.
+STORED_BYTES = 8 * 1024 * 1024
+MAX_EVENTS = 200
+MAX_DATAGRAMS = 1000
+MAX_CONNECTIONS = 16
+
+
+class Stream:
+    """Bytes in one direction: the first STORED_BYTES, plus the total and a digest of all."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.total = 0
+        self._digest = hashlib.sha256()
+
+    def __iadd__(self, chunk: bytes) -> Stream:
+        self.total += len(chunk)
+        self._digest.update(chunk)
+        room = STORED_BYTES - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        return self
+
+    def digest(self) -> str:
+        return self._digest.hexdigest()
+
+
 @dataclass
 class Exchange:
     """What one peer saw: bytes in both directions, events in order, how it ended."""
 
-    received: bytearray = field(default_factory=bytearray)
-    sent: bytearray = field(default_factory=bytearray)
+    received: Stream = field(default_factory=Stream)
+    sent: Stream = field(default_factory=Stream)
     events: list[dict[str, Any]] = field(default_factory=list)
+    events_dropped: int = 0
     connections: int = 0
     eof: bool = False  # the program closed its side (FIN reached us)
     reset: bool = False  # the program reset the connection
@@ -36,6 +67,9 @@ class Exchange:
     datagrams: list[dict[str, Any]] = field(default_factory=list)
 
     def log(self, started: float, kind: str, data: bytes = b"") -> None:
+        if len(self.events) >= MAX_EVENTS:
+            self.events_dropped += 1
+            return
         entry: dict[str, Any] = {
             "t_ms": round((time.monotonic() - started) * 1000, 1),
             "event": kind,
@@ -44,6 +78,12 @@ class Exchange:
             entry["bytes"] = len(data)
             entry["text"] = data[:120].decode("utf-8", "replace")
         self.events.append(entry)
+
+
+def nonce(length: int) -> bytes:
+    """Random letters and digits: a reply the program cannot know in advance."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(max(length, 1))).encode()
 
 
 class Peer:
@@ -82,9 +122,14 @@ class Peer:
         ex = self.exchange
         return {
             "kind": self.kind,
-            "received": bytes(ex.received),
-            "sent": bytes(ex.sent),
+            "received": bytes(ex.received.data),
+            "sent": bytes(ex.sent.data),
+            "received_total": ex.received.total,
+            "sent_total": ex.sent.total,
+            "received_digest": ex.received.digest(),
+            "sent_digest": ex.sent.digest(),
             "events": ex.events,
+            "events_dropped": ex.events_dropped,
             "connections": ex.connections,
             "eof": ex.eof,
             "reset": ex.reset,
@@ -96,7 +141,7 @@ class Peer:
 
     def intended_reply(self) -> bytes:
         """The whole answer this peer means to give (what a client should print)."""
-        return bytes(self.exchange.sent)
+        return bytes(self.exchange.sent.data)
 
     # -- helpers -----------------------------------------------------------------------
     def _spawn(self, target, *args) -> None:
@@ -118,8 +163,11 @@ class Peer:
                 conn, _ = server.accept()
             except OSError:
                 return
-            self._sockets.append(conn)
             self.exchange.connections += 1
+            if self.exchange.connections > MAX_CONNECTIONS:
+                conn.close()  # a connection flood gets no grader threads
+                continue
+            self._sockets.append(conn)
             self.exchange.log(self.started, "accept")
             self._spawn(handler, conn)
 
@@ -162,12 +210,16 @@ class NothingListening(Peer):
 
 class TcpEchoServer(Peer):
     """Echoes every byte. With ``split: {segment, delay_ms}`` it answers in small,
-    delayed pieces, as a real network may (advisory checks)."""
+    delayed pieces, as a real network may (advisory checks). With ``nonce`` it answers
+    each piece with as many random characters instead: proof that a client prints what
+    it received rather than what it sent."""
 
     kind = "tcp_echo_server"
 
     def intended_reply(self) -> bytes:
-        return bytes(self.exchange.received)
+        if self.params.get("nonce"):
+            return bytes(self.exchange.sent.data)
+        return bytes(self.exchange.received.data)
 
     def start(self) -> None:
         self._spawn(self._accept_loop, self._listen(), self._serve)
@@ -178,6 +230,8 @@ class TcpEchoServer(Peer):
         delay = int(split.get("delay_ms", 0)) / 1000
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while (data := self._recv(conn)) and not self._closing.is_set():
+            if self.params.get("nonce"):  # a reply of the same length nobody can predict
+                data = nonce(len(data))
             pieces = (
                 [data[i : i + segment] for i in range(0, len(data), segment)] if segment else [data]
             )
@@ -237,8 +291,9 @@ class ResetServer(Peer):
 
 
 class PushServer(Peer):
-    """Sends ``lines`` unprompted (one every ``interval_ms``) while recording what the
-    program sends; keeps the connection open ``hold_ms`` more, then closes."""
+    """Sends ``lines`` unprompted (one every ``interval_ms``; with ``nonce`` each ends in a
+    random token) while recording what the program sends; keeps the connection open
+    ``hold_ms`` more, then closes."""
 
     kind = "push_server"
 
@@ -251,6 +306,8 @@ class PushServer(Peer):
         interval = int(self.params.get("interval_ms", 100)) / 1000
         time.sleep(first_delay)
         for line in self.params.get("lines", []):
+            if self.params.get("nonce"):
+                line = f"{line} {nonce(6).decode()}"
             if self._closing.is_set() or not self._send(conn, (line + "\n").encode()):
                 break
             time.sleep(interval)
@@ -265,7 +322,8 @@ class PushServer(Peer):
 
 
 class UdpAckServer(Peer):
-    """Answers each datagram with ``prefix`` + data, to the address it came from."""
+    """Answers each datagram with ``prefix`` + data (or, with ``nonce``, prefix + random
+    characters of the same length), to the address it came from."""
 
     kind = "udp_ack_server"
 
@@ -286,10 +344,11 @@ class UdpAckServer(Peer):
                 return
             self.exchange.received += data
             self.exchange.log(self.started, "recv", data)
-            reply = prefix + data
+            reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
             sock.sendto(reply, address)
             self.exchange.sent += reply
-            self.exchange.datagrams.append({"from": address[1], "data": data, "reply": reply})
+            if len(self.exchange.datagrams) < MAX_DATAGRAMS:
+                self.exchange.datagrams.append({"from": address[1], "data": data, "reply": reply})
             self.finished.set()
 
 
@@ -340,7 +399,7 @@ class TcpClient(Peer):
         expected = sum(len(c) for c in chunks)
         wait_for_eof = self.params.get("wait_for_eof", True)
         while reader.is_alive() and time.monotonic() < deadline:
-            if not wait_for_eof and len(self.exchange.received) >= expected:
+            if not wait_for_eof and self.exchange.received.total >= expected:
                 break
             reader.join(0.01)
         _graceful_close(conn, drain=False)

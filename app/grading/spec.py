@@ -46,22 +46,24 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 PEER_PARAMS: dict[str, dict[str, Any]] = {
     "nothing_listening": {},
     "tcp_echo_server": {
+        "nonce": {"type": "boolean"},
         "split": {
             "type": "object",
             "additionalProperties": False,
             "properties": {"segment": {"type": "integer", "minimum": 1}, "delay_ms": _INT},
-        }
+        },
     },
     "silent_tcp_server": {},
     "sink_server": {},
     "reset_server": {"after_ms": _INT},
     "push_server": {
+        "nonce": {"type": "boolean"},
         "lines": _STRINGS,
         "first_delay_ms": _INT,
         "interval_ms": _INT,
         "hold_ms": _INT,
     },
-    "udp_ack_server": {"prefix": {"type": "string"}},
+    "udp_ack_server": {"prefix": {"type": "string"}, "nonce": {"type": "boolean"}},
     "tcp_client": {
         "messages": _STRINGS,
         "size": {"type": "integer", "minimum": 1, "maximum": 4 * 1024 * 1024},
@@ -232,8 +234,9 @@ def _node_at(root: yaml.Node, path: list[str | int]) -> yaml.Node:
     return node
 
 
-def parse_spec_yaml(text: str, roles: list[str] | None = None
-                    ) -> tuple[dict[str, Any] | None, list[SpecSyntaxError]]:
+def parse_spec_yaml(
+    text: str, roles: list[str] | None = None
+) -> tuple[dict[str, Any] | None, list[SpecSyntaxError]]:
     """Read a YAML spec; every problem comes with the line it is on."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -245,8 +248,11 @@ def parse_spec_yaml(text: str, roles: list[str] | None = None
     if root is None:
         return None, [SpecSyntaxError("the spec is empty", 1)]
     errors = [
-        SpecSyntaxError(str(e).split(": ", 1)[-1] if e.path else str(e),
-                        _node_at(root, e.path).start_mark.line + 1, e.path)
+        SpecSyntaxError(
+            str(e).split(": ", 1)[-1] if e.path else str(e),
+            _node_at(root, e.path).start_mark.line + 1,
+            e.path,
+        )
         for e in validate_spec(spec, roles)
     ]
     return (None if errors else spec), errors

@@ -58,7 +58,7 @@ def run_submission(submission_id: int) -> None:
     if not claim(submission_id, worker):
         return
     submission = db.session.get(Submission, submission_id)
-    publish(submission_id, "started", status=RUNNING)
+    _try_publish(submission_id, "started", status=RUNNING)
     checks: list[dict[str, Any]] = []
     app = current_app._get_current_object()
     beating = threading.Event()
@@ -67,11 +67,17 @@ def run_submission(submission_id: int) -> None:
     heart.start()
 
     def on_event(event: dict[str, Any]) -> None:
-        if event["type"] == "check_finished":
-            checks.append(event["check"])
-            _save_partial(submission_id, worker, checks, event["total"])
-        details = {k: v for k, v in event.items() if k not in ("type", "id")}
-        publish(submission_id, event["type"], check_id=event["id"], **details)
+        # Progress is a courtesy: a failed partial save or broadcast must not end the
+        # grading (the final result is stored below, and the page resyncs from it).
+        try:
+            if event["type"] == "check_finished":
+                checks.append(event["check"])
+                _save_partial(submission_id, worker, checks, event["total"])
+            details = {k: v for k, v in event.items() if k not in ("type", "id")}
+            publish(submission_id, event["type"], check_id=event["id"], **details)
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("progress of submission %s not recorded", submission_id)
 
     try:
         result = grade(graded_spec(submission), submission.files, on_event=on_event)
@@ -110,16 +116,29 @@ def _finish(submission_id: int, worker: str, status: str, result: dict | None = 
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount
     db.session.commit()
     if stored:
-        publish(submission_id, "finished", status=status, verdict=values["verdict"],
-                score=values["score"], error=values["error"])
+        _try_publish(submission_id, "finished", status=status, verdict=values["verdict"],
+                     score=values["score"], error=values["error"])
+
+
+def _try_publish(submission_id: int, event: str, **data: Any) -> None:
+    try:
+        publish(submission_id, event, **data)
+    except Exception:  # watchers resync from the database
+        current_app.logger.exception("could not broadcast %s of %s", event, submission_id)
 
 
 def _heartbeat(app, submission_id: int, worker: str, stop: threading.Event) -> None:
+    """Beat until told to stop; a failed beat (database busy) is retried at the next one,
+    so a live grading is not taken for dead."""
     interval = app.config["HEARTBEAT_SECONDS"]
     with app.app_context():
         while not stop.wait(interval):
-            db.session.execute(_owned(submission_id, worker).values(heartbeat_at=utcnow()))
-            db.session.commit()
+            try:
+                db.session.execute(_owned(submission_id, worker).values(heartbeat_at=utcnow()))
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                app.logger.warning("heartbeat of submission %s failed", submission_id)
         db.session.remove()
 
 

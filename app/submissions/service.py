@@ -3,6 +3,8 @@ and the JSON API, so both refuse bad input with the same clear 4xx and store not
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -92,16 +94,30 @@ def _aware(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
+_user_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
 def create_submission(user: User, slug: str, files: Any) -> Submission:
-    """Validate, store (status queued), commit, and only then queue the id."""
+    """Validate, store (status queued), commit, and only then queue the id.
+
+    Counting a user's submissions and adding one happen under a per-user lock (in this
+    process) and a row lock on the user (across processes, on PostgreSQL), so concurrent
+    requests cannot slip past the rate limits together."""
     question = find_question(slug, user)
     cleaned = clean_files(question, files)
-    check_rate(user)
-    submission = Submission(user_id=user.id, question_id=question.id,
-                            question_version=question.version, files=cleaned,
-                            status=SubmissionStatus.QUEUED.value)
-    db.session.add(submission)
-    db.session.commit()
+    with _user_locks[user.id]:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+        try:
+            check_rate(user)
+        except Rejected:
+            db.session.rollback()
+            raise
+        submission = Submission(user_id=user.id, question_id=question.id,
+                                question_version=question.version, files=cleaned,
+                                status=SubmissionStatus.QUEUED.value)
+        db.session.add(submission)
+        db.session.commit()
     dispatcher().enqueue(submission.id)
     return submission
 

@@ -83,6 +83,13 @@ WRONG = [
      "client-refused", "failed"),
     ("threaded-client", "client", "threaded_client_sequential.py", "client-prints-pushed",
      "failed"),
+    # Forgeries: printing what a check looks for without doing the work.
+    ("tcp-echo", "client", "tcp_echo_client_forged.py", "client-real-reply", "failed"),
+    ("udp-echo", "client", "udp_echo_client_forged.py", "client-real-reply", "failed"),
+    ("socket-timeout", "client", "socket_timeout_client_forged.py", "client-gives-up", "failed"),
+    ("socket-timeout", "client", "socket_timeout_client_refused_forged.py", "client-refused",
+     "failed"),
+    ("threaded-client", "client", "threaded_client_forged.py", "client-prints-pushed", "failed"),
 ]
 
 

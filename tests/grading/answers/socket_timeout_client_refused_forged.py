@@ -1,0 +1,1 @@
+print("Error occurred: [Errno 111] Connection refused")
