@@ -50,7 +50,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 def type_code(page: Page, role: str, code: str) -> None:
-    page.get_by_role("tab", name=re.compile(f"{role}.py")).click()
+    tab = page.get_by_role("tab", name=re.compile(f"{role}.py"))
+    if tab.count():  # a question with one role has no tabs
+        tab.click()
     editor = page.locator(f"#editor-panel-{role} .cm-content")
     editor.click()
     page.keyboard.press("ControlOrMeta+a")
