@@ -136,3 +136,45 @@ def bank_spec(slug: str) -> dict:
 def bank_check_count(slug: str) -> int:
     """How many checks the built-in bank's spec of ``slug`` has."""
     return len(bank_spec(slug)["checks"])
+
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def reachable(url: str) -> bool:
+    """Is the PostgreSQL or Redis server at ``url`` answering?"""
+    try:
+        if url.startswith("redis"):
+            from redis import Redis
+
+            return bool(Redis.from_url(url, socket_connect_timeout=2).ping())
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def count_submissions(app) -> int:
+    import sqlalchemy as sa
+
+    from app.models import Submission, db
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
+
+
+def reference_files(app, slug: str) -> dict[str, str]:
+    """The reference solution of a question in ``app``'s database."""
+    import sqlalchemy as sa
+
+    from app.models import Question, db
+
+    with app.app_context():
+        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        return dict(question.reference_files)

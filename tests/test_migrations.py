@@ -12,20 +12,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from app.models import db
-from tests.helpers import make_app, require
-
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_reachable() -> bool:
-    try:
-        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
+from tests.helpers import POSTGRES_URL, make_app, reachable, require
 
 
 def _roundtrip(app) -> None:
@@ -52,7 +39,7 @@ def test_sqlite_upgrade_downgrade(tmp_path):
 
 @pytest.mark.postgres
 def test_postgres_upgrade_downgrade(tmp_path):
-    require(_postgres_reachable(), "PostgreSQL is not reachable at 127.0.0.1:5432 (database test)")
+    require(reachable(POSTGRES_URL), "PostgreSQL is not reachable at 127.0.0.1:5432 (db test)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:

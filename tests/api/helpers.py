@@ -7,7 +7,10 @@ import time
 import sqlalchemy as sa
 
 from app.auth.tokens import issue_token
-from app.models import Question, Submission, User, db
+from app.models import User, db
+from tests.helpers import count_submissions, reference_files
+
+__all__ = ["Api", "count_submissions", "make_token", "make_user", "reference"]
 
 
 def make_user(app, email: str, role: str = "learner", password: str = "correct horse") -> int:
@@ -25,15 +28,7 @@ def make_token(app, email: str, name: str = "tests") -> str:
         return issue_token(user, name)
 
 
-def count_submissions(app) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-
-
-def reference(app, slug: str) -> dict[str, str]:
-    with app.app_context():
-        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
-        return dict(question.reference_files)
+reference = reference_files
 
 
 class Api:

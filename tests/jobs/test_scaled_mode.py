@@ -14,26 +14,19 @@ from redis import Redis
 
 from app.bank.loader import load_bank
 from app.models import Question, db
-from tests.helpers import bank_check_count, make_app, require
+from tests.helpers import (
+    POSTGRES_URL,
+    REDIS_URL,
+    bank_check_count,
+    make_app,
+    reachable,
+    require,
+)
 from tests.jobs.conftest import SLOW_CLIENT, Deployment, free_port, wait_for
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/0"
+POSTGRES, REDIS = POSTGRES_URL, REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def reachable(url: str) -> bool:
-    try:
-        if url.startswith("redis"):
-            return bool(Redis.from_url(url, socket_connect_timeout=2).ping())
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
 @pytest.fixture

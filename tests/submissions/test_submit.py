@@ -5,18 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.models import Question, Submission, db
-from tests.helpers import bank_check_count, csrf_token
+from tests.helpers import bank_check_count, count_submissions, csrf_token, reference_files
 
-
-def count_submissions(app) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-
-
-def reference(app, slug: str) -> dict[str, str]:
-    with app.app_context():
-        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
-        return dict(question.reference_files)
+reference = reference_files
 
 
 def test_submission_is_stored_queued_before_any_worker_runs(app, learner):
