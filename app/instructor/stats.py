@@ -68,8 +68,15 @@ def to_csv(rows: list[QuestionStats]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow(asdict(row))
+        writer.writerow({key: _cell(value) for key, value in asdict(row).items()})
     return buffer.getvalue()
+
+
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula is quoted (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def pass_rate_chart(rows: list[QuestionStats], width: int = 640, bar: int = 26) -> dict:

@@ -15,9 +15,16 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+JSON_MESSAGES = {
+    400: "Bad request.",
+    404: "No such resource: see /api/v1/openapi.json for the endpoints.",
+    500: "Internal error: the request was not completed.",
+}
+
+
 def _page(status: int, message: str | None = None, **context) -> tuple[str | Response, int]:
     if _wants_json():
-        return jsonify(error=message or str(status)), status
+        return jsonify(error=message or JSON_MESSAGES.get(status, str(status))), status
     return render_template(_TEMPLATES[status], message=message, **context), status
 
 

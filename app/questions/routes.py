@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 
 from app.i18n import current_lang
 from app.questions import bp, queries
@@ -20,6 +20,12 @@ def index() -> str:
         count=len(questions),
         tags=queries.all_tags(),
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: send them the SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/topics/<slug>")

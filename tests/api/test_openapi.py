@@ -113,3 +113,9 @@ def test_a_finished_result_matches_the_documented_schema(app, api, workers, sand
     finished = api.wait(response.get_json()["id"])
     validate(document, "SubmissionStatus", finished)
     validate(document, "Result", finished["result"])
+
+
+def test_unknown_api_path_is_a_json_404_pointing_at_the_document(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert "openapi.json" in response.get_json()["error"]

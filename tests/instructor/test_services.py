@@ -3,6 +3,8 @@ history, stats count what learners did."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 
 import sqlalchemy as sa
@@ -118,3 +120,13 @@ def test_regrade_keeps_history_and_stats_count_learners(app, sandbox):
             assert any(line.startswith("udp-echo,") for line in csv_text.splitlines())
     finally:
         dispatcher.stop()
+
+
+def test_csv_quotes_text_a_spreadsheet_would_run(app):
+    with app.app_context():
+        udp = question("udp-echo")
+        udp.title_en = '=HYPERLINK("http://evil.example","x")'
+        db.session.commit()
+        text = stats.to_csv(stats.topic_stats(udp.topic))
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["slug"] == "udp-echo")
+    assert row["title"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"

@@ -180,3 +180,10 @@ def test_api_paths_get_json_errors(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.is_json and response.json["error"]
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    icon = client.get(response.location)
+    assert icon.status_code == 200 and b"<svg" in icon.data
