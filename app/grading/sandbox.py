@@ -186,20 +186,24 @@ def _task_count(uid: int) -> int:
 
 
 def _kill_uid(uid: int, cgroup: RunCgroup | None = None, timeout: float = 5.0) -> bool:
-    """SIGKILL every process of ``uid`` (and of the run's cgroup) until none is left, seen
-    empty on a few scans in a row: a process forked during a scan shows up on the next."""
+    """SIGKILL every process of the run until none is left: those the run's cgroup lists
+    (cheap to read, so it is watched until it stays empty: a process forked during a scan
+    shows up on the next), then a last sweep of everything running under ``uid``."""
     deadline = time.monotonic() + timeout
     quiet = 0
-    while quiet < 3:
-        pids = set(_processes_of(uid)) | (cgroup.pids() if cgroup else set())
-        quiet = 0 if pids else quiet + 1
+    while quiet < 2 or (pids := set(_processes_of(uid))):
+        if quiet >= 2:  # the uid sweep found stragglers: back to watching
+            quiet = 0
+        else:
+            pids = cgroup.pids() if cgroup else set(_processes_of(uid))
+            quiet = 0 if pids else quiet + 1
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if time.monotonic() > deadline:
             return False
-        if pids or quiet < 3:
-            time.sleep(0.002)
+        if pids:
+            time.sleep(0.001)
     return True
 
 

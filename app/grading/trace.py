@@ -8,6 +8,8 @@ ends, so capture costs no thread.
 from __future__ import annotations
 
 import ctypes
+import os
+import select
 import socket
 import struct
 import threading
@@ -82,36 +84,44 @@ class Capture:
         self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 * 1024 * 1024)
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.bind(("lo", ETH_P_ALL))
-        self.sock.settimeout(0.05)
+        self.sock.setblocking(False)
         self.packets: list[Packet] = []
         self.omitted = 0
         self.complete = True
-        self._stop = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
+        stopping = False
         while True:
+            if not stopping:
+                ready, _, _ = select.select([self.sock, self._wake_read], [], [])
+                stopping = self._wake_read in ready
             try:
                 data, ancillary, _, _ = self.sock.recvmsg(SNAPLEN, 64)
-            except TimeoutError:
-                if self._stop.is_set():
+            except BlockingIOError:
+                if stopping:  # told to stop and nothing is left to read
                     return
                 continue
             except OSError:
                 return
-            packet = parse_frame(data, _timestamp(ancillary))
-            if packet is None:
-                continue
-            if len(self.packets) < MAX_DATA_PACKETS or {"SYN", "FIN", "RST"} & set(packet.flags):
-                self.packets.append(packet)
-            else:
-                self.omitted += 1
+            self._keep(parse_frame(data, _timestamp(ancillary)))
+
+    def _keep(self, packet: Packet | None) -> None:
+        if packet is None:
+            return
+        if len(self.packets) < MAX_DATA_PACKETS or {"SYN", "FIN", "RST"} & set(packet.flags):
+            self.packets.append(packet)
+        else:
+            self.omitted += 1
 
     def collect(self) -> list[Packet]:
         """Stop capturing (after draining what the kernel holds) and return the packets."""
-        self._stop.set()
+        os.write(self._wake_write, b"x")
         self._reader.join(5)
+        os.close(self._wake_read)
+        os.close(self._wake_write)
         stats = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
         self.complete = struct.unpack("II", stats)[1] == 0
         # Closing a packet socket waits for an RCU grace period (~10 ms): not our wait.
