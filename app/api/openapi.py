@@ -411,8 +411,9 @@ def _paths() -> dict[str, Any]:
                 "operationId": "getQuestion",
                 "summary": "One question: prompt, key points, roles, starter files, checks.",
                 "description": (
-                    "Never the reference files nor the model answer for learners; "
-                    "instructors and admins get them, and unpublished questions."
+                    "Through the API, learners never get the reference files nor the model "
+                    "answer (people reveal it on the question page); instructors and admins "
+                    "get them, and unpublished questions."
                 ),
                 "parameters": [slug],
                 "responses": {

@@ -1,6 +1,8 @@
 """What questions and submissions look like in the API.
 
-Learners never receive a question's reference files, model answer or explanation, nor a
+Through the API, learners never receive a question's reference files, model answer or
+explanation (people read the model answer on the question page, where revealing it is a
+deliberate study step; programs grading code have no business fetching it), nor a
 spec's internals (peers, expectations, stdin scripts): only each check's id, title, role and
 whether it is required. Instructors and admins also get ``answer``, ``explanation`` and
 ``reference_files``.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,9 +106,12 @@ def export_zip(questions: list[Question]) -> bytes:
 def read_zip(data: bytes) -> tuple[list[BankTopic], list[BankQuestion]]:
     """Parse every bank file of the archive, or raise BankFormatError naming file:line."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise BankFormatError("not a zip archive", None, "<upload>") from None
+        return _read_zip(zipfile.ZipFile(io.BytesIO(data)))
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise BankFormatError("not a zip archive, or a damaged one", None, "<upload>") from None
+
+
+def _read_zip(archive: zipfile.ZipFile) -> tuple[list[BankTopic], list[BankQuestion]]:
     names = [n for n in archive.namelist() if n.endswith(".md") and not n.startswith("__MACOSX")]
     if not names:
         raise BankFormatError("the archive holds no .md bank files", None, "<upload>")

@@ -18,6 +18,9 @@ SECTION = re.compile(r"^::: ([a-z_]+(?:\.[a-z0-9_-]+)?)\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)\s*$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+ROLE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+RESERVED_SLUGS = {"new"}  # /instructor/questions/new
 TEXT_FIELDS = ("prompt", "answer", "explanation")
 KINDS = ("code", "concept")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -131,13 +134,28 @@ def _bilingual(meta: dict[str, Any], key: str, source: str) -> dict[str, str]:
     return {"zh": value["zh"].strip(), "en": value["en"].strip()}
 
 
+def _slug(meta: dict[str, Any], key: str, source: str) -> str:
+    value = str(meta.get(key) or "")
+    if not value:
+        raise BankFormatError(f"front matter needs a '{key}'", 2, source)
+    if not SLUG.match(value) or value in RESERVED_SLUGS:
+        raise BankFormatError(f"'{key}' must be lowercase letters, digits and hyphens "
+                              f"(and not '{value}')", 2, source)
+    return value
+
+
+def _order(meta: dict[str, Any], source: str) -> int:
+    try:
+        return int(meta.get("order", 0))
+    except (TypeError, ValueError):
+        raise BankFormatError("'order' must be a whole number", 2, source) from None
+
+
 def parse_topic(text: str, source: str = "<input>") -> BankTopic:
     meta, sections = _split(text, source)
-    if not meta.get("slug"):
-        raise BankFormatError("front matter needs a 'slug'", 2, source)
     return BankTopic(
-        slug=str(meta["slug"]),
-        order=int(meta.get("order", 0)),
+        slug=_slug(meta, "slug", source),
+        order=_order(meta, source),
         title=_bilingual(meta, "title", source),
         overview={lang: sections.get(f"overview.{lang}", (0, ""))[1] for lang in ("zh", "en")},
     )
@@ -145,9 +163,10 @@ def parse_topic(text: str, source: str = "<input>") -> BankTopic:
 
 def parse_question(text: str, source: str = "<input>") -> BankQuestion:
     meta, sections = _split(text, source)
-    for key in ("slug", "topic"):
-        if not meta.get(key):
-            raise BankFormatError(f"front matter needs a '{key}'", 2, source)
+    slug, topic = _slug(meta, "slug", source), _slug(meta, "topic", source)
+    roles = [str(r) for r in meta.get("roles") or []]
+    if bad := [r for r in roles if not ROLE.match(r)]:
+        raise BankFormatError(f"invalid role name(s): {', '.join(bad)}", 2, source)
     kind = meta.get("kind", "concept")
     if kind not in KINDS:
         raise BankFormatError(f"kind must be one of {', '.join(KINDS)}", 2, source)
@@ -155,14 +174,14 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
     if difficulty not in DIFFICULTIES:
         raise BankFormatError(f"difficulty must be one of {', '.join(DIFFICULTIES)}", 2, source)
     question = BankQuestion(
-        slug=str(meta["slug"]),
-        topic=str(meta["topic"]),
-        order=int(meta.get("order", 0)),
+        slug=slug,
+        topic=topic,
+        order=_order(meta, source),
         kind=kind,
         difficulty=difficulty,
         tags=[str(t) for t in meta.get("tags") or []],
         title=_bilingual(meta, "title", source),
-        roles=[str(r) for r in meta.get("roles") or []],
+        roles=roles,
     )
     for lang in ("zh", "en"):
         for name in TEXT_FIELDS:
@@ -178,7 +197,7 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
             target = question.starter_files if group == "starter" else question.reference_files
             target[role] = _code_block(name, line, body, source)
         elif name == "spec":
-            question.spec = _parse_spec_block(line, body, source)
+            question.spec = _parse_spec_block(line, body, source, question.roles)
     if kind == "code":
         missing = [r for r in question.roles if r not in question.reference_files]
         if not question.roles or missing:
@@ -190,16 +209,16 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
     return question
 
 
-def _parse_spec_block(line: int, body: str, source: str) -> dict[str, Any]:
-    code = _code_block("spec", line, body, source)
-    try:
-        spec = yaml.safe_load(code)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = line + 2 + mark.line if mark else line
-        raise BankFormatError(f"invalid spec YAML: {exc}", at, source) from None
-    if not isinstance(spec, dict):
-        raise BankFormatError("the spec must be a mapping", line, source)
+def _parse_spec_block(line: int, body: str, source: str, roles: list[str]) -> dict[str, Any]:
+    """The spec, valid against the schema and the question's roles, or the first problem
+    with the line it is on in the file."""
+    from app.grading.spec import parse_spec_yaml
+
+    spec, errors = parse_spec_yaml(_code_block("spec", line, body, source), roles)
+    if errors:
+        first = errors[0]
+        at = line + 1 + first.line if first.line else line
+        raise BankFormatError(f"invalid spec: {first.args[0].split(': ', 1)[-1]}", at, source)
     return spec
 
 

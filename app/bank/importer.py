@@ -12,10 +12,15 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.bank.chapter import Chapter, ChapterQuestion, parse_chapter
-from app.models import Question, QuestionKind, Topic, db
+from app.bank.loader import record_version, snapshot
+from app.models import Question, QuestionKind, QuestionVersion, Topic, db
 
-ROLE_BY_LABEL = (("服务器", "server"), ("server", "server"), ("客户端", "client"),
-                 ("client", "client"))
+ROLE_BY_LABEL = (
+    ("服务器", "server"),
+    ("server", "server"),
+    ("客户端", "client"),
+    ("client", "client"),
+)
 
 
 class ImportConflict(ValueError):
@@ -46,14 +51,34 @@ def _title(question: ChapterQuestion) -> str:
 def _topic(chapter: Chapter, topic_slug: str) -> Topic:
     topic = db.session.scalar(sa.select(Topic).where(Topic.slug == topic_slug))
     if topic is None:
-        topic = Topic(slug=topic_slug, order=99, title_zh=chapter.title, title_en=chapter.title,
-                      overview_zh=chapter.overview, overview_en="")
+        topic = Topic(
+            slug=topic_slug,
+            order=99,
+            title_zh=chapter.title,
+            title_en=chapter.title,
+            overview_zh=chapter.overview,
+            overview_en="",
+        )
         db.session.add(topic)
     return topic
 
 
-def import_chapter(data: bytes, source: str, topic_slug: str | None = None,
-                   prefix: str | None = None) -> list[Question]:
+def _snapshot_current_version(question: Question) -> None:
+    """Drafts are edited in place: their current version's snapshot follows the content."""
+    current = db.session.scalar(
+        sa.select(QuestionVersion).where(
+            QuestionVersion.question_id == question.id, QuestionVersion.version == question.version
+        )
+    )
+    if current is None:
+        record_version(question)
+    else:
+        current.snapshot = snapshot(question)
+
+
+def import_chapter(
+    data: bytes, source: str, topic_slug: str | None = None, prefix: str | None = None
+) -> list[Question]:
     """Store each question of the chapter as a draft; returns them (committed)."""
     chapter = parse_chapter(data, source)
     prefix = prefix or slugify(Path(source).stem)
@@ -81,6 +106,9 @@ def import_chapter(data: bytes, source: str, topic_slug: str | None = None,
         question.roles = list(files)
         question.reference_files = files
         question.starter_files = {}
+        question.validation = None  # new content: validate again before publishing
+        db.session.flush()
+        _snapshot_current_version(question)
         imported.append(question)
     db.session.commit()
     return imported

@@ -94,6 +94,7 @@ def upsert_question(
         setattr(question, name, values[name])
     if changed & set(GRADED_FIELDS):
         question.version += 1
+        question.validation = None  # it covered the previous version
         record_version(question)
     report.updated.append(item.slug)
     return question

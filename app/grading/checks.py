@@ -15,6 +15,8 @@ from app.grading import trace
 from app.grading.sandbox import RunResult
 
 TRACEBACK = "Traceback (most recent call last)"
+# Regular expressions see at most this much output: a costly pattern stays bounded.
+REGEX_TEXT = 64 * 1024
 
 
 @dataclass
@@ -92,7 +94,7 @@ def stdout_contains(obs: Observation, text: str) -> Outcome:
 
 @expectation("stdout_matches", TEXT)
 def stdout_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stdout, re.MULTILINE) is not None
+    ok = re.search(pattern, obs.stdout[:REGEX_TEXT], re.MULTILINE) is not None
     return Outcome(
         ok,
         f"Output should match /{pattern}/.",
@@ -104,7 +106,7 @@ def stdout_matches(obs: Observation, pattern: str) -> Outcome:
 
 @expectation("stdout_not_matches", TEXT)
 def stdout_not_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stdout, re.MULTILINE) is None
+    ok = re.search(pattern, obs.stdout[:REGEX_TEXT], re.MULTILINE) is None
     return Outcome(
         ok,
         f"Output should not match /{pattern}/.",
@@ -116,7 +118,7 @@ def stdout_not_matches(obs: Observation, pattern: str) -> Outcome:
 
 @expectation("stderr_not_matches", TEXT)
 def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stderr, re.MULTILINE) is None
+    ok = re.search(pattern, obs.stderr[:REGEX_TEXT], re.MULTILINE) is None
     return Outcome(
         ok,
         f"Error output should not match /{pattern}/.",

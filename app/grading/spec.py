@@ -20,6 +20,7 @@ A spec is plain data (stored as JSON, written as YAML)::
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
@@ -30,6 +31,7 @@ from app.grading.peers import CATALOG
 from app.grading.sandbox import Limits
 
 DEFAULT_PORT = 65432
+REGEX_EXPECTATIONS = ("stdout_matches", "stdout_not_matches", "stderr_not_matches")
 
 BILINGUAL = {
     "type": "object",
@@ -178,6 +180,18 @@ def validate_spec(spec: Any, roles: list[str] | None = None) -> list[SpecError]:
         return errors
     seen: set[str] = set()
     for index, check in enumerate(spec["checks"]):
+        for position, item in enumerate(check["expect"]):
+            ((name, pattern),) = item.items()
+            if name in REGEX_EXPECTATIONS:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    errors.append(
+                        SpecError(
+                            f"invalid regular expression: {exc}",
+                            ["checks", index, "expect", position, name],
+                        )
+                    )
         if check["id"] in seen:
             errors.append(SpecError(f"duplicate check id '{check['id']}'", ["checks", index, "id"]))
         seen.add(check["id"])

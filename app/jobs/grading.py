@@ -83,7 +83,10 @@ def run_submission(submission_id: int) -> None:
         result = grade(graded_spec(submission), submission.files, on_event=on_event)
     except Exception as exc:  # an engine crash must never leave it running
         current_app.logger.exception("grading submission %s crashed", submission_id)
-        _finish(submission_id, worker, ERROR, error=f"The grader crashed: {exc}")
+        # The details go to the log; the learner sees what kind of failure it was.
+        _finish(submission_id, worker, ERROR,
+                error=f"The grader crashed ({type(exc).__name__}); this is not your code's "
+                      "fault. Try again later.")
         return
     finally:
         beating.set()

@@ -31,11 +31,10 @@ def favicon():
 @bp.get("/topics/<slug>")
 def topic(slug: str) -> str:
     found = queries.topic_by_slug(slug)
-    if found is None:
+    questions = queries.topic_questions(found) if found else []
+    if found is None or not questions:  # a topic of drafts only is not public yet
         abort(404)
-    return render_template(
-        "questions/topic.html", topic=found, questions=queries.topic_questions(found)
-    )
+    return render_template("questions/topic.html", topic=found, questions=questions)
 
 
 @bp.get("/questions/<slug>")

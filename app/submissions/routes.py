@@ -89,6 +89,14 @@ def status(submission_id: int):
     return jsonify(snapshot(submission, include_files=True))
 
 
+@bp.after_request
+def private_pages(response):
+    """Submission pages hold code: never cached by a shared cache or kept by the browser."""
+    if request.endpoint != "submissions.submit":
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.get("/history")
 @login_required
 def history():
@@ -98,7 +106,7 @@ def history():
     question = None
     if slug:
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
-        if question is None:
+        if question is None or not (question.published or current_user.is_instructor):
             abort(404)
         query = query.where(Submission.question_id == question.id)
     submissions = db.session.scalars(query).all()
@@ -114,7 +122,7 @@ def checks_fragment(submission_id: int):
     submission = visible_submission(submission_id)
     html = render_template("submissions/_checks.html", submission=submission,
                            data=snapshot(submission))
-    return html, 200, {"Cache-Control": "no-store"}
+    return html
 
 
 # -- template helpers for the submission pages and the question page's editor ----------

@@ -72,7 +72,9 @@ def clean_files(question: Question, files: Any) -> dict[str, str]:
 
 def check_rate(user: User) -> None:
     config = current_app.config
-    mine = sa.select(sa.func.count()).select_from(Submission).where(Submission.user_id == user.id)
+    # Regrades are the instructors' doing: they do not count against the learner.
+    mine = sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.user_id == user.id, Submission.regrade_of.is_(None))
     pending = db.session.scalar(mine.where(Submission.status.in_(PENDING)))
     if pending >= config["MAX_PENDING_SUBMISSIONS"]:
         raise Rejected(429, f"You already have {pending} submissions waiting to be graded; "
@@ -80,7 +82,8 @@ def check_rate(user: User) -> None:
     window = utcnow() - timedelta(seconds=60)
     recent = db.session.scalars(
         sa.select(Submission.created_at)
-        .where(Submission.user_id == user.id, Submission.created_at > window)
+        .where(Submission.user_id == user.id, Submission.created_at > window,
+               Submission.regrade_of.is_(None))
         .order_by(Submission.created_at)
     ).all()
     if len(recent) >= config["SUBMISSIONS_PER_MINUTE"]:

@@ -63,6 +63,14 @@ def archive(files: dict[str, bytes]) -> bytes:
     ({"t/q.md": b"---\nslug: x\n\xff\n---\n"}, "t/q.md:3"),
     ({"t/q.md": b"no front matter\n"}, "t/q.md:1"),
     ({"readme.txt": b"hello"}, "no .md bank files"),
+    ({"t/q.md": b"---\nslug: new\ntopic: sockets\ntitle: {zh: a, en: b}\n---\n"}, "t/q.md:2"),
+    ({"t/q.md": b"---\nslug: x\ntopic: sockets\norder: abc\ntitle: {zh: a, en: b}\n---\n"},
+     "'order' must be a whole number"),
+    ({"t/q.md": b"---\nslug: x\ntopic: sockets\nkind: code\nroles: [client]\n"
+                b"title: {zh: a, en: b}\n---\n::: prompt.zh\nx\n::: prompt.en\ny\n"
+                b"::: reference.client\n```python\nprint(1)\n```\n"
+                b"::: spec\n```yaml\nchecks:\n  - id: a\n    role: client\n```\n"},
+     "t/q.md:19"),  # the check missing its title
 ])
 def test_bad_archives_name_the_place_and_import_nothing(app, files, where):
     with app.app_context():
@@ -76,6 +84,10 @@ def test_bad_archives_name_the_place_and_import_nothing(app, files, where):
 def test_not_a_zip(app):
     with pytest.raises(BankFormatError, match="not a zip"):
         read_zip(b"plain text")
+    damaged = bytearray(archive({"t/q.md": b"x" * 2000}))
+    damaged[60] ^= 0xFF  # inside the compressed data: the CRC no longer matches
+    with pytest.raises(BankFormatError, match="damaged"):
+        read_zip(bytes(damaged))
 
 
 def test_cli_export_then_import(app, runner, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.models import Question, db
+from app.models import Question, QuestionVersion, db
 from tests.helpers import SHARED, require
 
 CHAPTER = SHARED / "seeds" / "ch14-sockets-zh.md"
@@ -60,3 +60,24 @@ def test_import_refuses_to_overwrite_a_published_question(app, runner, tmp_path)
         db.session.commit()
     result = runner.invoke(args=["bank", "import", str(chapter), "--prefix", "tcp-echo"])
     assert result.exit_code != 0 and "not an unpublished import" in result.output
+
+
+def test_reimporting_a_chapter_clears_its_validation_and_keeps_a_version(app, runner, tmp_path):
+    chapter = tmp_path / "mine.md"
+    text = ("## 章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n服务器端：\n\n"
+            "```python\nprint('v1')\n```\n")
+    chapter.write_text(text, encoding="utf-8")
+    assert runner.invoke(args=["bank", "import", str(chapter), "--prefix", "mine"]).exit_code == 0
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Question).where(Question.slug == "mine-q1"))
+        draft.validation = {"version": draft.version, "publishable": True}
+        db.session.commit()
+    chapter.write_text(text.replace("v1", "v2"), encoding="utf-8")
+    assert runner.invoke(args=["bank", "import", str(chapter), "--prefix", "mine"]).exit_code == 0
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Question).where(Question.slug == "mine-q1"))
+        assert draft.validation is None
+        assert "v2" in draft.reference_files["server"]
+        version = db.session.scalar(sa.select(QuestionVersion).where(
+            QuestionVersion.question_id == draft.id, QuestionVersion.version == draft.version))
+        assert "v2" in version.snapshot["reference_files"]["server"]

@@ -101,3 +101,10 @@ def test_no_sandbox_means_error_never_unsandboxed(monkeypatch, tmp_path):
     assert result.verdict == "error"
     assert "cannot run code safely" in result.message["en"]
     assert not marker.exists()
+
+
+def test_an_invalid_regular_expression_is_a_spec_error():
+    spec = echo_spec(expect=[{"stdout_matches": "("}])
+    errors = validate_spec(spec)
+    assert errors and "invalid regular expression" in str(errors[0])
+    assert errors[0].path == ["checks", 0, "expect", 0, "stdout_matches"]

@@ -268,7 +268,7 @@ def test_result_page_shows_a_failed_check_in_full(app, client, learner):
 def test_checks_fragment_has_the_same_checks_and_the_same_access_rules(app, client, learner):
     submission_id = learner.submit("tcp-echo", {"server": WRONG_SERVER}).get_json()["id"]
     response = client.get(f"/submissions/{submission_id}/checks", headers=EN)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment and fragment.lstrip().startswith('<div class="checks-region"')
     assert 'data-status="queued"' in fragment and 'data-done="0"' in fragment

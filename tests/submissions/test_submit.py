@@ -110,3 +110,40 @@ def test_only_the_owner_can_see_a_submission(app, client, auth, learner):
     AuthActions(other).register(email="other@example.com")
     assert other.get(f"/submissions/{submission_id}").status_code == 403
     assert other.get(f"/submissions/{submission_id}.json").status_code == 403
+
+
+def test_regrades_do_not_count_against_the_learner(app, learner):
+    from app.instructor.regrade import regrade
+
+    app.config.update(MAX_PENDING_SUBMISSIONS=2)
+    for _ in range(2):
+        assert learner.submit("tcp-echo", {"client": "print(1)"}).status_code == 202
+    with app.app_context():
+        question = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo"))
+        assert len(regrade(question)) == 2
+    refused = learner.submit("tcp-echo", {"client": "print(1)"})
+    assert refused.status_code == 429  # still limited by the learner's own two
+    with app.app_context():
+        db.session.execute(sa.update(Submission).where(Submission.regrade_of.is_(None))
+                           .values(status="done"))
+        db.session.commit()
+    assert learner.submit("tcp-echo", {"client": "print(1)"}).status_code == 202
+
+
+def test_drafts_stay_hidden_from_learners(app, client, learner):
+    with app.app_context():
+        question = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo"))
+        question.published = False
+        db.session.commit()
+    assert learner.client.get("/history?question=tcp-echo").status_code == 404
+    with app.app_context():
+        db.session.execute(sa.update(Question).values(published=False))
+        db.session.commit()
+    assert client.get("/topics/sockets").status_code == 404
+
+
+def test_submission_pages_are_not_cached(app, learner):
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)"}).get_json()["id"]
+    for url in (f"/submissions/{submission_id}", f"/submissions/{submission_id}.json",
+                "/history"):
+        assert learner.client.get(url).headers["Cache-Control"] == "private, no-store"

@@ -32,8 +32,9 @@ import { format, readJSON } from "./strings.js";
 
 const SAVE_DELAY_MS = 300;
 
-export function draftKey(slug, role) {
-  return `loopback:draft:${slug}:${role}`;
+// Drafts are kept per signed-in user: on a shared browser nobody restores another's code.
+export function draftKey(user, slug, role) {
+  return `loopback:draft:${user}:${slug}:${role}`;
 }
 
 // localStorage may be missing or refuse writes (private windows, full quota): drafts are a
@@ -166,6 +167,7 @@ function setUpTabs(form, editors) {
 
 function setUp(form) {
   const slug = form.dataset.slug;
+  const user = form.dataset.user || "anonymous";
   const fromSubmission = form.dataset.source === "submission";
   const strings = readJSON("editor-strings");
   const starter = readJSON("editor-starter");
@@ -189,7 +191,7 @@ function setUp(form) {
   };
 
   function saveDraft(role, code) {
-    const key = draftKey(slug, role);
+    const key = draftKey(user, slug, role);
     if (code === (starter[role] || "")) storage.remove(key);
     else storage.set(key, code);
   }
@@ -208,7 +210,7 @@ function setUp(form) {
     const label = panel.querySelector("label");
     let doc = textarea.value;
     if (!fromSubmission) {
-      const draft = storage.get(draftKey(slug, role));
+      const draft = storage.get(draftKey(user, slug, role));
       if (draft !== null && draft !== doc) {
         doc = draft;
         restored = true;
@@ -255,7 +257,7 @@ function setUp(form) {
         });
         clearTimeout(timers.get(role));
         timers.delete(role);
-        storage.remove(draftKey(slug, role));
+        storage.remove(draftKey(user, slug, role));
         announce(format(strings.reset, { file: `${role}.py` }));
         view.focus();
       });
