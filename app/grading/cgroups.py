@@ -4,7 +4,7 @@ every process of the run for the final kill.
 
 cgroup v2 (unified: memory and pids limits in one group) and cgroup v1 (the ``memory``
 hierarchy; the process count is left to RLIMIT_NPROC on the run's own uid) are supported:
-joining a cgroup costs a kernel synchronisation (~5 ms) per hierarchy, so v1 joins one.
+joining a cgroup waits for an RCU grace period (10-15 ms) per hierarchy, so v1 joins one.
 Without either, sandboxing is refused rather than weakened.
 """
 
