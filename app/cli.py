@@ -28,8 +28,6 @@ def bank_load() -> None:
     )
 
 
-
-
 @bank.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--topic", help="Chapter format: topic slug for the drafts.")
@@ -47,8 +45,10 @@ def bank_import(path: str, topic: str | None, prefix: str | None) -> None:
     try:
         if path.endswith(".zip"):
             report = import_bank(*read_zip(data))
-            click.echo(f"bank: {len(report.created)} created, {len(report.updated)} updated, "
-                       f"{len(report.unchanged)} unchanged")
+            click.echo(
+                f"bank: {len(report.created)} created, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged"
+            )
             return
         questions = import_chapter(data, path, topic, prefix)
     except (BankFormatError, ChapterFormatError, ImportConflict) as exc:
@@ -81,8 +81,9 @@ def bank_export(slug_or_topic: str, out: str) -> None:
 @click.option("--reference", is_flag=True, help="Grade the question's own reference solution.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-def grade_command(slug: str, files: tuple[str, ...], reference: bool, as_json: bool,
-                  lang: str) -> None:
+def grade_command(
+    slug: str, files: tuple[str, ...], reference: bool, as_json: bool, lang: str
+) -> None:
     """Grade a submission of a code question, e.g. `flask grade tcp-echo server=s.py`.
 
     Exit status: 0 passed, 1 failed, 2 usage or grader error.

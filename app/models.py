@@ -43,6 +43,7 @@ def _sqlite_pragmas(connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+
 LANGS = ("zh", "en")
 
 

@@ -40,8 +40,11 @@ def bare_check(check: dict, code: str) -> float:
         started = time.perf_counter()
         peer = make_peer(check["peer"], PORT)
         peer.start()
-        program = subprocess.Popen([SANDBOX_PYTHON, "-u", "-B", "-s", source.name],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        program = subprocess.Popen(
+            [SANDBOX_PYTHON, "-u", "-B", "-s", source.name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if not peer.is_server:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:  # same readiness poll as the engine
@@ -58,8 +61,10 @@ def bare_check(check: dict, code: str) -> float:
 
 def _listening(pid: int) -> bool:
     with open(f"/proc/{pid}/net/tcp") as table:
-        return any(f":{PORT:04X}" in line.split()[1] and line.split()[3] == "0A"
-                   for line in list(table)[1:])
+        return any(
+            f":{PORT:04X}" in line.split()[1] and line.split()[3] == "0A"
+            for line in list(table)[1:]
+        )
 
 
 def graded_check(check: dict, code: str) -> float:
@@ -82,8 +87,9 @@ def compare(question, check_id: str, rounds: int) -> tuple[float, float]:
 def throughput(question, workers: int, count: int) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda _: grade(question.spec, question.reference_files),
-                                range(count)))
+        results = list(
+            pool.map(lambda _: grade(question.spec, question.reference_files), range(count))
+        )
     assert all(r.verdict == "passed" for r in results)
     return count / (time.perf_counter() - started)
 

@@ -42,27 +42,51 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, folder: Path, workers: int):
-        self.env = {**os.environ, "LOOPBACK_INSTANCE": str(folder), "FLASK_APP": "wsgi",
-                    "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
-                    "START_GRADING_WORKERS": "1", "GRADING_WORKERS": str(workers),
-                    "MAX_PENDING_SUBMISSIONS": "100", "SUBMISSIONS_PER_MINUTE": "1000"}
+        self.env = {
+            **os.environ,
+            "LOOPBACK_INSTANCE": str(folder),
+            "FLASK_APP": "wsgi",
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
+            "START_GRADING_WORKERS": "1",
+            "GRADING_WORKERS": str(workers),
+            "MAX_PENDING_SUBMISSIONS": "100",
+            "SUBMISSIONS_PER_MINUTE": "1000",
+        }
         self.env.pop("REDIS_URL", None)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def flask(self, *args: str) -> str:
-        return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [str(BIN / "flask"), *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     def start(self) -> None:
         self.flask("db", "upgrade")
         self.flask("bank", "load")
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "1", "--threads", "64",
-             "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "1",
+                "--threads",
+                "64",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -82,12 +106,17 @@ class Server:
             self.process.wait(20)
 
 
-def submit_and_wait(base: str, token: str, files: dict[str, str], poll: float = 0.02
-                    ) -> tuple[float, dict]:
+def submit_and_wait(
+    base: str, token: str, files: dict[str, str], poll: float = 0.02
+) -> tuple[float, dict]:
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
-    response = requests.post(base + "/api/v1/submissions", headers=headers,
-                             json={"question": "tcp-echo", "files": files}, timeout=10)
+    response = requests.post(
+        base + "/api/v1/submissions",
+        headers=headers,
+        json={"question": "tcp-echo", "files": files},
+        timeout=10,
+    )
     response.raise_for_status()
     url = base + f"/api/v1/submissions/{response.json()['id']}"
     while True:
@@ -129,18 +158,26 @@ def main() -> None:
             jobs = [tokens[i % args.users] for i in range(args.burst)]
             started = time.perf_counter()
             with ThreadPoolExecutor(args.users) as pool:
-                results = list(pool.map(
-                    lambda token: submit_and_wait(server.base, token, echo.reference_files,
-                                                  poll=0.25)[1],
-                    jobs))
+                results = list(
+                    pool.map(
+                        lambda token: submit_and_wait(
+                            server.base, token, echo.reference_files, poll=0.25
+                        )[1],
+                        jobs,
+                    )
+                )
             elapsed = time.perf_counter() - started
             passed = sum(r["verdict"] == "passed" for r in results)
             ids = {r["id"] for r in results}
             print(f"\nburst: {args.burst} submissions from {args.users} users, 2 workers")
-            print(f"graded {len(results)}/{args.burst}, distinct ids {len(ids)}, "
-                  f"passed {passed}, lost {args.burst - len(results)}")
-            print(f"elapsed {elapsed:.1f} s, throughput {args.burst / elapsed:.2f} gradings/s "
-                  f"({args.burst * len(echo.spec['checks']) / elapsed:.1f} checks/s)")
+            print(
+                f"graded {len(results)}/{args.burst}, distinct ids {len(ids)}, "
+                f"passed {passed}, lost {args.burst - len(results)}"
+            )
+            print(
+                f"elapsed {elapsed:.1f} s, throughput {args.burst / elapsed:.2f} gradings/s "
+                f"({args.burst * len(echo.spec['checks']) / elapsed:.1f} checks/s)"
+            )
         finally:
             server.stop()
 

@@ -36,14 +36,17 @@ def test_json_output_is_the_result_object(runner, sandbox, tmp_path):
     assert {c["id"]: c["status"] for c in data["checks"]}["client-echo"] == "failed"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["grade", "nope", "client=x.py"], "no question 'nope'"),
-    (["grade", "udp-vs-tcp", "client=x.py"], "not a code question"),
-    (["grade", "tcp-echo"], "give at least one ROLE=FILE"),
-    (["grade", "tcp-echo", "proxy=x.py"], "unknown role 'proxy'"),
-    (["grade", "tcp-echo", "client"], "is not ROLE=FILE"),
-    (["grade", "tcp-echo", "client=/no/such/file.py"], "cannot read"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grade", "nope", "client=x.py"], "no question 'nope'"),
+        (["grade", "udp-vs-tcp", "client=x.py"], "not a code question"),
+        (["grade", "tcp-echo"], "give at least one ROLE=FILE"),
+        (["grade", "tcp-echo", "proxy=x.py"], "unknown role 'proxy'"),
+        (["grade", "tcp-echo", "client"], "is not ROLE=FILE"),
+        (["grade", "tcp-echo", "client=/no/such/file.py"], "cannot read"),
+    ],
+)
 def test_usage_errors_exit_2(runner, args, message):
     result = runner.invoke(args=args)
     assert result.exit_code == 2

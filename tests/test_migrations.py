@@ -22,8 +22,16 @@ def _roundtrip(app) -> None:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
             tables = set(sa.inspect(connection).get_table_names())
         assert diff == [], f"models and migrations differ: {diff}"
-        assert {"topic", "question", "question_version", "user", "submission",
-                "concept_review", "api_token", "known_wrong_answer"} <= tables
+        assert {
+            "topic",
+            "question",
+            "question_version",
+            "user",
+            "submission",
+            "concept_review",
+            "api_token",
+            "known_wrong_answer",
+        } <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:
             left = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}

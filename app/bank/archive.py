@@ -39,8 +39,13 @@ def render_topic(topic: BankTopic) -> str:
 
 def render_question(item: BankQuestion) -> str:
     meta: dict[str, Any] = {
-        "slug": item.slug, "topic": item.topic, "order": item.order, "kind": item.kind,
-        "difficulty": item.difficulty, "tags": item.tags, "roles": item.roles,
+        "slug": item.slug,
+        "topic": item.topic,
+        "order": item.order,
+        "kind": item.kind,
+        "difficulty": item.difficulty,
+        "tags": item.tags,
+        "roles": item.roles,
         "title": item.title,
     }
     parts = [_front_matter(meta)]
@@ -62,21 +67,33 @@ def render_question(item: BankQuestion) -> str:
 def bank_question(question: Question) -> BankQuestion:
     pick = lambda field: {lang: getattr(question, f"{field}_{lang}") or "" for lang in ("zh", "en")}  # noqa: E731
     return BankQuestion(
-        slug=question.slug, topic=question.topic.slug, order=question.order,
-        kind=question.kind, difficulty=question.difficulty, tags=list(question.tags or []),
-        title=pick("title"), prompt=pick("prompt"),
-        key_points={lang: list(getattr(question, f"key_points_{lang}") or [])
-                    for lang in ("zh", "en")},
-        answer=pick("answer"), explanation=pick("explanation"), roles=list(question.roles or []),
+        slug=question.slug,
+        topic=question.topic.slug,
+        order=question.order,
+        kind=question.kind,
+        difficulty=question.difficulty,
+        tags=list(question.tags or []),
+        title=pick("title"),
+        prompt=pick("prompt"),
+        key_points={
+            lang: list(getattr(question, f"key_points_{lang}") or []) for lang in ("zh", "en")
+        },
+        answer=pick("answer"),
+        explanation=pick("explanation"),
+        roles=list(question.roles or []),
         starter_files=dict(question.starter_files or {}),
-        reference_files=dict(question.reference_files or {}), spec=question.spec,
+        reference_files=dict(question.reference_files or {}),
+        spec=question.spec,
     )
 
 
 def bank_topic(topic: Topic) -> BankTopic:
-    return BankTopic(slug=topic.slug, order=topic.order,
-                     title={"zh": topic.title_zh, "en": topic.title_en},
-                     overview={"zh": topic.overview_zh or "", "en": topic.overview_en or ""})
+    return BankTopic(
+        slug=topic.slug,
+        order=topic.order,
+        title={"zh": topic.title_zh, "en": topic.title_en},
+        overview={"zh": topic.overview_zh or "", "en": topic.overview_en or ""},
+    )
 
 
 def select_questions(slug_or_topic: str) -> list[Question]:
@@ -87,8 +104,11 @@ def select_questions(slug_or_topic: str) -> list[Question]:
     topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug_or_topic))
     if topic is None:
         raise LookupError(f"no question or topic '{slug_or_topic}'")
-    return list(db.session.scalars(
-        sa.select(Question).where(Question.topic_id == topic.id).order_by(Question.order)))
+    return list(
+        db.session.scalars(
+            sa.select(Question).where(Question.topic_id == topic.id).order_by(Question.order)
+        )
+    )
 
 
 def export_zip(questions: list[Question]) -> bytes:
@@ -141,11 +161,13 @@ def import_bank(topics: list[BankTopic], questions: list[BankQuestion]) -> LoadR
     by_slug = {t.slug: upsert_topic(t) for t in topics}
     for item in questions:
         topic = by_slug.get(item.topic) or db.session.scalar(
-            sa.select(Topic).where(Topic.slug == item.topic))
+            sa.select(Topic).where(Topic.slug == item.topic)
+        )
         if topic is None:
             db.session.rollback()
-            raise BankFormatError(f"unknown topic '{item.topic}' (add its topic.md)", None,
-                                  item.slug)
+            raise BankFormatError(
+                f"unknown topic '{item.topic}' (add its topic.md)", None, item.slug
+            )
         upsert_question(item, topic, published=False, source="import", report=report)
     db.session.commit()
     return report

@@ -139,8 +139,9 @@ def _slug(meta: dict[str, Any], key: str, source: str) -> str:
     if not value:
         raise BankFormatError(f"front matter needs a '{key}'", 2, source)
     if not SLUG.match(value) or value in RESERVED_SLUGS:
-        raise BankFormatError(f"'{key}' must be lowercase letters, digits and hyphens "
-                              f"(and not '{value}')", 2, source)
+        raise BankFormatError(
+            f"'{key}' must be lowercase letters, digits and hyphens (and not '{value}')", 2, source
+        )
     return value
 
 

@@ -47,8 +47,16 @@ def question_fields(item: BankQuestion) -> dict[str, Any]:
 def snapshot(question: Question) -> dict[str, Any]:
     """The gradable and displayed content of a question, as stored with each version."""
     columns = [c.key for c in Question.__table__.columns]
-    skip = {"id", "topic_id", "created_at", "updated_at", "published", "version", "source",
-            "validation"}
+    skip = {
+        "id",
+        "topic_id",
+        "created_at",
+        "updated_at",
+        "published",
+        "version",
+        "source",
+        "validation",
+    }
     return {name: getattr(question, name) for name in columns if name not in skip}
 
 

@@ -302,16 +302,19 @@ def _bound_ports(pid: int, udp: bool) -> set[int]:
     return ports
 
 
-def _wait_listening(sandbox: Sandbox, peer: Peer, port: int, deadline: float
-                    ) -> dict[str, str] | None:
+def _wait_listening(
+    sandbox: Sandbox, peer: Peer, port: int, deadline: float
+) -> dict[str, str] | None:
     """Poll until the submitted server listens; explain why not if it never does."""
     udp = peer.kind.startswith("udp")
     what = "UDP socket bound to" if udp else "TCP server listening on"
     elsewhere_since: float | None = None
     while time.monotonic() < deadline:
         if not sandbox.running():
-            return _msg(f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
-                        f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。")
+            return _msg(
+                f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
+                f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
+            )
         ports = _bound_ports(sandbox.pid, udp)
         if port in ports:
             return None
@@ -321,12 +324,16 @@ def _wait_listening(sandbox: Sandbox, peer: Peer, port: int, deadline: float
             if time.monotonic() - elsewhere_since > WRONG_PORT_GRACE_S:
                 others = ", ".join(str(p) for p in sorted(ports))
                 sandbox.stop()
-                return _msg(f"Your server listens on port {others}, not on {port}.",
-                            f"你的服务器监听的是端口 {others}，而不是 {port}。")
+                return _msg(
+                    f"Your server listens on port {others}, not on {port}.",
+                    f"你的服务器监听的是端口 {others}，而不是 {port}。",
+                )
         time.sleep(LISTEN_POLL_S)
     sandbox.stop("time")
-    return _msg(f"No {what} 127.0.0.1:{port} appeared within the time limit.",
-                f"在时间限制内，127.0.0.1:{port} 上没有出现监听。")
+    return _msg(
+        f"No {what} 127.0.0.1:{port} appeared within the time limit.",
+        f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
+    )
 
 
 def _judge(

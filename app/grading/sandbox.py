@@ -40,8 +40,10 @@ LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"
 WORKDIR = "/work"
 SHM_BYTES = 1 * MiB
 # Joins the run's cgroups, then becomes the sandbox: runs as root, before setpriv.
-JOIN_CGROUPS = 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; ' \
-               'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
+JOIN_CGROUPS = (
+    'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; '
+    'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
+)
 
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
@@ -262,8 +264,18 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
     # /dev is a tmpfs: read-only, with a tiny /dev/shm, so it is no unmetered disk.
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
-             "--remount-ro", "/dev"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(SHM_BYTES),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+    ]
     args += ["--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
     args += ["--size", str(limits.disk_bytes), "--perms", "0755", "--tmpfs", WORKDIR]
     for name, fd in files.items():
@@ -317,8 +329,10 @@ class Sandbox:
         limits = self.limits
         try:
             # The cgroup meters what RLIMIT_AS cannot: tmpfs, shared memory, memfds.
-            self._cgroup = RunCgroup(limits.memory_bytes + 2 * limits.disk_bytes + SHM_BYTES
-                                     + CGROUP_HEADROOM, limits.processes + 2)
+            self._cgroup = RunCgroup(
+                limits.memory_bytes + 2 * limits.disk_bytes + SHM_BYTES + CGROUP_HEADROOM,
+                limits.processes + 2,
+            )
         except OSError as exc:
             self._release()
             raise SandboxUnavailable(f"cannot create the run's cgroup: {exc}") from exc
@@ -330,11 +344,21 @@ class Sandbox:
         }
         uid = self._lease.uid
         command = [
-            "/bin/sh", "-c", JOIN_CGROUPS, "sh", *self._cgroup.procs_files, "--",
+            "/bin/sh",
+            "-c",
+            JOIN_CGROUPS,
+            "sh",
+            *self._cgroup.procs_files,
+            "--",
             # setpriv drops to the leased uid (rather than Popen's user=, which would rule
             # out vfork and make every start copy the grader's page tables).
-            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--",
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
             "prlimit",
             f"--nproc={limits.processes}",
             f"--as={limits.memory_bytes}",

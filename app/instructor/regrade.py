@@ -14,13 +14,22 @@ from app.models import Question, Submission, SubmissionStatus, db
 
 
 def regrade(question: Question) -> list[int]:
-    originals = db.session.scalars(sa.select(Submission).where(
-        Submission.question_id == question.id, Submission.regrade_of.is_(None))
-        .order_by(Submission.id)).all()
-    created = [Submission(user_id=s.user_id, question_id=question.id,
-                          question_version=question.version, files=dict(s.files),
-                          status=SubmissionStatus.QUEUED.value, regrade_of=s.id)
-               for s in originals]
+    originals = db.session.scalars(
+        sa.select(Submission)
+        .where(Submission.question_id == question.id, Submission.regrade_of.is_(None))
+        .order_by(Submission.id)
+    ).all()
+    created = [
+        Submission(
+            user_id=s.user_id,
+            question_id=question.id,
+            question_version=question.version,
+            files=dict(s.files),
+            status=SubmissionStatus.QUEUED.value,
+            regrade_of=s.id,
+        )
+        for s in originals
+    ]
     db.session.add_all(created)
     db.session.commit()  # stored before queued, as always
     for submission in created:
@@ -31,8 +40,11 @@ def regrade(question: Question) -> list[int]:
 def progress(ids: list[int]) -> dict[str, Any]:
     if not ids:
         return {"total": 0, "done": 0, "counts": {}, "finished": True}
-    rows = db.session.execute(sa.select(Submission.status, sa.func.count())
-                              .where(Submission.id.in_(ids)).group_by(Submission.status)).all()
+    rows = db.session.execute(
+        sa.select(Submission.status, sa.func.count())
+        .where(Submission.id.in_(ids))
+        .group_by(Submission.status)
+    ).all()
     counts = {status: count for status, count in rows}
     done = counts.get("done", 0) + counts.get("error", 0)
     return {"total": len(ids), "done": done, "counts": counts, "finished": done == len(ids)}

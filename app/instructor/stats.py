@@ -29,9 +29,11 @@ class QuestionStats:
 
 
 def question_stats(question: Question, lang: str = "en") -> QuestionStats:
-    rows = db.session.scalars(sa.select(Submission).where(
-        Submission.question_id == question.id, Submission.regrade_of.is_(None))
-        .order_by(Submission.created_at)).all()
+    rows = db.session.scalars(
+        sa.select(Submission)
+        .where(Submission.question_id == question.id, Submission.regrade_of.is_(None))
+        .order_by(Submission.created_at)
+    ).all()
     graded = [s for s in rows if s.status == "done"]
     passed = [s for s in graded if s.verdict == "passed"]
     failing: Counter[str] = Counter()
@@ -48,17 +50,25 @@ def question_stats(question: Question, lang: str = "en") -> QuestionStats:
     minutes = [(first_pass[u] - first_try[u]).total_seconds() / 60 for u in first_pass]
     top = failing.most_common(1)
     return QuestionStats(
-        slug=question.slug, title=question.text("title", lang), attempts=len(rows),
-        learners=len({s.user_id for s in rows}), graded=len(graded), passed=len(passed),
+        slug=question.slug,
+        title=question.text("title", lang),
+        attempts=len(rows),
+        learners=len({s.user_id for s in rows}),
+        graded=len(graded),
+        passed=len(passed),
         pass_rate=round(len(passed) / len(graded), 4) if graded else None,
-        top_failing_check=top[0][0] if top else None, top_failing_count=top[0][1] if top else 0,
+        top_failing_check=top[0][0] if top else None,
+        top_failing_count=top[0][1] if top else 0,
         median_minutes_to_pass=round(statistics.median(minutes), 2) if minutes else None,
     )
 
 
 def topic_stats(topic: Topic, lang: str = "en") -> list[QuestionStats]:
-    questions = db.session.scalars(sa.select(Question).where(
-        Question.topic_id == topic.id, Question.kind == "code").order_by(Question.order)).all()
+    questions = db.session.scalars(
+        sa.select(Question)
+        .where(Question.topic_id == topic.id, Question.kind == "code")
+        .order_by(Question.order)
+    ).all()
     return [question_stats(q, lang) for q in questions]
 
 
@@ -86,7 +96,20 @@ def pass_rate_chart(rows: list[QuestionStats], width: int = 640, bar: int = 26) 
     bars = []
     for index, row in enumerate(rows):
         rate = row.pass_rate or 0.0
-        bars.append({"y": index * (bar + gap), "label": row.slug, "width": round(rate * scale, 1),
-                     "rate": row.pass_rate, "attempts": row.attempts})
-    return {"width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar,
-            "label_width": label_width, "scale": scale, "bars": bars}
+        bars.append(
+            {
+                "y": index * (bar + gap),
+                "label": row.slug,
+                "width": round(rate * scale, 1),
+                "rate": row.pass_rate,
+                "attempts": row.attempts,
+            }
+        )
+    return {
+        "width": width,
+        "height": max(len(rows) * (bar + gap), bar),
+        "bar": bar,
+        "label_width": label_width,
+        "scale": scale,
+        "bars": bars,
+    }

@@ -17,17 +17,22 @@ def _summary(result: GradeResult) -> dict[str, Any]:
         "verdict": result.verdict,
         "score": result.score,
         "message": result.message,
-        "failed_checks": [c.id for c in result.checks
-                          if c.required and c.status in ("failed", "error")],
-        "advisory_failed": [c.id for c in result.checks
-                            if not c.required and c.status == "failed"],
+        "failed_checks": [
+            c.id for c in result.checks if c.required and c.status in ("failed", "error")
+        ],
+        "advisory_failed": [c.id for c in result.checks if not c.required and c.status == "failed"],
     }
 
 
 def validate_question(question: Question) -> dict[str, Any]:
     """Run the validation, store it on the question (for its current version), return it."""
-    report: dict[str, Any] = {"version": question.version, "ran_at": utcnow().isoformat(),
-                              "spec_errors": [], "reference": None, "wrong": []}
+    report: dict[str, Any] = {
+        "version": question.version,
+        "ran_at": utcnow().isoformat(),
+        "spec_errors": [],
+        "reference": None,
+        "wrong": [],
+    }
     if not question.is_code:
         report["publishable"] = True
         return _store(question, report)
@@ -40,17 +45,32 @@ def validate_question(question: Question) -> dict[str, Any]:
         return _store(question, report)
 
     reference = grade(question.spec, question.reference_files)
-    report["reference"] = {**_summary(reference), "result": reference.to_dict(),
-                           "ok": reference.verdict == "passed"}
-    answers = db.session.scalars(sa.select(KnownWrongAnswer).where(
-        KnownWrongAnswer.question_id == question.id).order_by(KnownWrongAnswer.id)).all()
+    report["reference"] = {
+        **_summary(reference),
+        "result": reference.to_dict(),
+        "ok": reference.verdict == "passed",
+    }
+    answers = db.session.scalars(
+        sa.select(KnownWrongAnswer)
+        .where(KnownWrongAnswer.question_id == question.id)
+        .order_by(KnownWrongAnswer.id)
+    ).all()
     for answer in answers:
         result = grade(question.spec, answer.files)
         summary = _summary(result)
         ok = result.verdict == "failed" and (
-            answer.failing_check is None or answer.failing_check in summary["failed_checks"])
-        report["wrong"].append({"id": answer.id, "name": answer.name, "expected": "failed",
-                                "expected_check": answer.failing_check, **summary, "ok": ok})
+            answer.failing_check is None or answer.failing_check in summary["failed_checks"]
+        )
+        report["wrong"].append(
+            {
+                "id": answer.id,
+                "name": answer.name,
+                "expected": "failed",
+                "expected_check": answer.failing_check,
+                **summary,
+                "ok": ok,
+            }
+        )
     report["publishable"] = report["reference"]["ok"] and all(w["ok"] for w in report["wrong"])
     return _store(question, report)
 
@@ -72,8 +92,10 @@ def publish_problems(question: Question) -> list[str]:
         problems.append("The reference solution fails: " + ", ".join(reference["failed_checks"]))
     for wrong in report.get("wrong", []):
         if not wrong["ok"]:
-            problems.append(f"The known-wrong answer '{wrong['name']}' does not fail as expected"
-                            f" (verdict {wrong['verdict']}).")
+            problems.append(
+                f"The known-wrong answer '{wrong['name']}' does not fail as expected"
+                f" (verdict {wrong['verdict']})."
+            )
     return problems
 
 

@@ -40,25 +40,41 @@ def apply_edit(question: Question, values: dict[str, Any]) -> bool:
 
 
 def _version(question: Question, number: int) -> QuestionVersion | None:
-    return db.session.scalar(sa.select(QuestionVersion).where(
-        QuestionVersion.question_id == question.id, QuestionVersion.version == number))
+    return db.session.scalar(
+        sa.select(QuestionVersion).where(
+            QuestionVersion.question_id == question.id, QuestionVersion.version == number
+        )
+    )
 
 
 def versions(question: Question) -> list[QuestionVersion]:
-    return list(db.session.scalars(sa.select(QuestionVersion).where(
-        QuestionVersion.question_id == question.id).order_by(QuestionVersion.version)))
+    return list(
+        db.session.scalars(
+            sa.select(QuestionVersion)
+            .where(QuestionVersion.question_id == question.id)
+            .order_by(QuestionVersion.version)
+        )
+    )
 
 
 def _as_text(question: Question, data: dict[str, Any]) -> list[str]:
     pick = lambda field: {lang: data.get(f"{field}_{lang}") or "" for lang in ("zh", "en")}  # noqa: E731
     item = BankQuestion(
-        slug=question.slug, topic=question.topic.slug, order=data.get("order", 0),
-        kind=data.get("kind", "concept"), difficulty=data.get("difficulty", "medium"),
-        tags=list(data.get("tags") or []), title=pick("title"), prompt=pick("prompt"),
+        slug=question.slug,
+        topic=question.topic.slug,
+        order=data.get("order", 0),
+        kind=data.get("kind", "concept"),
+        difficulty=data.get("difficulty", "medium"),
+        tags=list(data.get("tags") or []),
+        title=pick("title"),
+        prompt=pick("prompt"),
         key_points={lang: list(data.get(f"key_points_{lang}") or []) for lang in ("zh", "en")},
-        answer=pick("answer"), explanation=pick("explanation"),
-        roles=list(data.get("roles") or []), starter_files=dict(data.get("starter_files") or {}),
-        reference_files=dict(data.get("reference_files") or {}), spec=data.get("spec"),
+        answer=pick("answer"),
+        explanation=pick("explanation"),
+        roles=list(data.get("roles") or []),
+        starter_files=dict(data.get("starter_files") or {}),
+        reference_files=dict(data.get("reference_files") or {}),
+        spec=data.get("spec"),
     )
     return render_question(item).splitlines(keepends=True)
 
@@ -68,6 +84,11 @@ def diff(question: Question, old: int, new: int) -> str:
     before, after = _version(question, old), _version(question, new)
     if before is None or after is None:
         raise LookupError(f"no version {old if before is None else new} of {question.slug}")
-    return "".join(difflib.unified_diff(
-        _as_text(question, before.snapshot), _as_text(question, after.snapshot),
-        fromfile=f"{question.slug} v{old}", tofile=f"{question.slug} v{new}"))
+    return "".join(
+        difflib.unified_diff(
+            _as_text(question, before.snapshot),
+            _as_text(question, after.snapshot),
+            fromfile=f"{question.slug} v{old}",
+            tofile=f"{question.slug} v{new}",
+        )
+    )

@@ -13,5 +13,6 @@ def room(submission_id: int) -> str:
 
 
 def publish(submission_id: int, event: str, **data: Any) -> None:
-    socketio.emit("submission", {**data, "id": submission_id, "event": event},
-                  to=room(submission_id))
+    socketio.emit(
+        "submission", {**data, "id": submission_id, "event": event}, to=room(submission_id)
+    )

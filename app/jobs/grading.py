@@ -33,8 +33,13 @@ def claim(submission_id: int, worker: str) -> bool:
     claimed = db.session.execute(
         sa.update(Submission)
         .where(Submission.id == submission_id, Submission.status == QUEUED)
-        .values(status=RUNNING, worker_id=worker, started_at=now, heartbeat_at=now,
-                attempts=Submission.attempts + 1)
+        .values(
+            status=RUNNING,
+            worker_id=worker,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Submission.attempts + 1,
+        )
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -62,8 +67,9 @@ def run_submission(submission_id: int) -> None:
     checks: list[dict[str, Any]] = []
     app = current_app._get_current_object()
     beating = threading.Event()
-    heart = threading.Thread(target=_heartbeat, args=(app, submission_id, worker, beating),
-                             daemon=True)
+    heart = threading.Thread(
+        target=_heartbeat, args=(app, submission_id, worker, beating), daemon=True
+    )
     heart.start()
 
     def on_event(event: dict[str, Any]) -> None:
@@ -84,9 +90,13 @@ def run_submission(submission_id: int) -> None:
     except Exception as exc:  # an engine crash must never leave it running
         current_app.logger.exception("grading submission %s crashed", submission_id)
         # The details go to the log; the learner sees what kind of failure it was.
-        _finish(submission_id, worker, ERROR,
-                error=f"The grader crashed ({type(exc).__name__}); this is not your code's "
-                      "fault. Try again later.")
+        _finish(
+            submission_id,
+            worker,
+            ERROR,
+            error=f"The grader crashed ({type(exc).__name__}); this is not your code's "
+            "fault. Try again later.",
+        )
         return
     finally:
         beating.set()
@@ -96,19 +106,28 @@ def run_submission(submission_id: int) -> None:
 
 def _owned(submission_id: int, worker: str):
     return sa.update(Submission).where(
-        Submission.id == submission_id, Submission.status == RUNNING,
+        Submission.id == submission_id,
+        Submission.status == RUNNING,
         Submission.worker_id == worker,
     )
 
 
 def _save_partial(submission_id: int, worker: str, checks: list, total: int) -> None:
-    db.session.execute(_owned(submission_id, worker).values(
-        result={"partial": True, "total": total, "checks": checks}, heartbeat_at=utcnow()))
+    db.session.execute(
+        _owned(submission_id, worker).values(
+            result={"partial": True, "total": total, "checks": checks}, heartbeat_at=utcnow()
+        )
+    )
     db.session.commit()
 
 
-def _finish(submission_id: int, worker: str, status: str, result: dict | None = None,
-            error: str | None = None) -> None:
+def _finish(
+    submission_id: int,
+    worker: str,
+    status: str,
+    result: dict | None = None,
+    error: str | None = None,
+) -> None:
     values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error}
     if result is not None:
         values.update(result=result, verdict=result["verdict"], score=result["score"])
@@ -119,8 +138,14 @@ def _finish(submission_id: int, worker: str, status: str, result: dict | None = 
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount
     db.session.commit()
     if stored:
-        _try_publish(submission_id, "finished", status=status, verdict=values["verdict"],
-                     score=values["score"], error=values["error"])
+        _try_publish(
+            submission_id,
+            "finished",
+            status=status,
+            verdict=values["verdict"],
+            score=values["score"],
+            error=values["error"],
+        )
 
 
 def _try_publish(submission_id: int, event: str, **data: Any) -> None:
@@ -150,8 +175,7 @@ def stale_submissions(stale_after: float) -> tuple[list[int], list[int]]:
     the maximum attempts. Returns (re-queued ids, failed ids)."""
     cutoff = utcnow() - timedelta(seconds=stale_after)
     stale = db.session.scalars(
-        sa.select(Submission).where(Submission.status == RUNNING,
-                                    Submission.heartbeat_at < cutoff)
+        sa.select(Submission).where(Submission.status == RUNNING, Submission.heartbeat_at < cutoff)
     ).all()
     return _requeue_or_fail(stale)
 
@@ -160,14 +184,21 @@ def _requeue_or_fail(stale: list[Submission]) -> tuple[list[int], list[int]]:
     requeued, failed = [], []
     max_attempts = current_app.config["MAX_GRADING_ATTEMPTS"]
     for submission in stale:
-        guard = sa.update(Submission).where(Submission.id == submission.id,
-                                            Submission.status == RUNNING,
-                                            Submission.worker_id == submission.worker_id)
+        guard = sa.update(Submission).where(
+            Submission.id == submission.id,
+            Submission.status == RUNNING,
+            Submission.worker_id == submission.worker_id,
+        )
         if submission.attempts >= max_attempts:
-            done = db.session.execute(guard.values(
-                status=ERROR, verdict="error", score=0.0, finished_at=utcnow(),
-                error=f"Grading was interrupted {submission.attempts} times; giving up.",
-            )).rowcount
+            done = db.session.execute(
+                guard.values(
+                    status=ERROR,
+                    verdict="error",
+                    score=0.0,
+                    finished_at=utcnow(),
+                    error=f"Grading was interrupted {submission.attempts} times; giving up.",
+                )
+            ).rowcount
             (failed if done else []).append(submission.id)
         else:
             done = db.session.execute(guard.values(status=QUEUED, worker_id=None)).rowcount
@@ -200,8 +231,10 @@ def _local_dead(worker: str, host: str) -> bool:
 
 def queued_ids(older_than: float = 0) -> list[int]:
     cutoff = utcnow() - timedelta(seconds=older_than)
-    return list(db.session.scalars(
-        sa.select(Submission.id).where(Submission.status == QUEUED,
-                                       Submission.created_at <= cutoff)
-        .order_by(Submission.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Submission.id)
+            .where(Submission.status == QUEUED, Submission.created_at <= cutoff)
+            .order_by(Submission.id)
+        )
+    )

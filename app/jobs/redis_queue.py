@@ -39,8 +39,14 @@ class RedisDispatcher(Dispatcher):
         self._stopping = threading.Event()
 
     def enqueue(self, submission_id: int) -> None:
-        self.queue.enqueue(grade_job, submission_id, job_id=job_id(submission_id),
-                           job_timeout=900, result_ttl=0, failure_ttl=3600)
+        self.queue.enqueue(
+            grade_job,
+            submission_id,
+            job_id=job_id(submission_id),
+            job_timeout=900,
+            result_ttl=0,
+            failure_ttl=3600,
+        )
 
     def start(self) -> None:
         """The web process only enqueues; workers run in `flask worker`."""
@@ -53,8 +59,11 @@ class RedisDispatcher(Dispatcher):
 
         requeued, _ = stale_submissions(self.app.config["STALE_SECONDS"])
         waiting = set(self.queue.get_job_ids())
-        lost = [i for i in queued_ids(older_than=self.app.config["STALE_SECONDS"])
-                if job_id(i) not in waiting]
+        lost = [
+            i
+            for i in queued_ids(older_than=self.app.config["STALE_SECONDS"])
+            if job_id(i) not in waiting
+        ]
         for submission_id in requeued + lost:
             self.enqueue(submission_id)
 

@@ -36,7 +36,7 @@ def submitted_files() -> object:
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise Rejected(400, "The request body must be a JSON object {\"files\": {role: code}}.")
+            raise Rejected(400, 'The request body must be a JSON object {"files": {role: code}}.')
         return body.get("files")
     files: dict[str, str | bytes] = {}
     for key, value in request.form.items():
@@ -78,8 +78,11 @@ def visible_submission(submission_id: int) -> Submission:
 @login_required
 def show(submission_id: int):
     submission = visible_submission(submission_id)
-    return render_template("submissions/show.html", submission=submission,
-                           data=snapshot(submission, include_files=True))
+    return render_template(
+        "submissions/show.html",
+        submission=submission,
+        data=snapshot(submission, include_files=True),
+    )
 
 
 @bp.get("/submissions/<int:submission_id>.json")
@@ -101,8 +104,12 @@ def private_pages(response):
 @login_required
 def history():
     slug = request.args.get("question", "")
-    query = (sa.select(Submission).where(Submission.user_id == current_user.id)
-             .order_by(Submission.id.desc()).limit(200))
+    query = (
+        sa.select(Submission)
+        .where(Submission.user_id == current_user.id)
+        .order_by(Submission.id.desc())
+        .limit(200)
+    )
     question = None
     if slug:
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
@@ -110,8 +117,7 @@ def history():
             abort(404)
         query = query.where(Submission.question_id == question.id)
     submissions = db.session.scalars(query).all()
-    return render_template("submissions/history.html", submissions=submissions,
-                           question=question)
+    return render_template("submissions/history.html", submissions=submissions, question=question)
 
 
 @bp.get("/submissions/<int:submission_id>/checks")
@@ -120,8 +126,9 @@ def checks_fragment(submission_id: int):
     """The result page's list of checks alone (an HTML fragment): the page's script swaps it
     in as checks finish, so the checks are rendered by one template only."""
     submission = visible_submission(submission_id)
-    html = render_template("submissions/_checks.html", submission=submission,
-                           data=snapshot(submission))
+    html = render_template(
+        "submissions/_checks.html", submission=submission, data=snapshot(submission)
+    )
     return html
 
 

@@ -42,14 +42,18 @@ def find_question(slug: str, user: User) -> Question:
 def clean_files(question: Question, files: Any) -> dict[str, str]:
     """Role -> source text, checked for shape, roles, size and encoding."""
     if not isinstance(files, dict) or not files:
-        raise Rejected(400, "Submit at least one file, as {role: code}. "
-                            f"Roles of this question: {', '.join(question.roles)}.")
+        raise Rejected(
+            400,
+            "Submit at least one file, as {role: code}. "
+            f"Roles of this question: {', '.join(question.roles)}.",
+        )
     limit = current_app.config["MAX_CODE_BYTES"]
     cleaned: dict[str, str] = {}
     for role, code in files.items():
         if role not in question.roles:
-            raise Rejected(422, f"Unknown role '{role}'. Roles of this question: "
-                                f"{', '.join(question.roles)}.")
+            raise Rejected(
+                422, f"Unknown role '{role}'. Roles of this question: {', '.join(question.roles)}."
+            )
         if isinstance(code, bytes):
             try:
                 code = code.decode("utf-8")
@@ -62,8 +66,9 @@ def clean_files(question: Question, files: Any) -> dict[str, str]:
         except UnicodeEncodeError:
             raise Rejected(400, f"The {role} file is not valid UTF-8 text.") from None
         if size > limit:
-            raise Rejected(413, f"The {role} file is {size // 1024} KiB; the limit is "
-                                f"{limit // 1024} KiB.")
+            raise Rejected(
+                413, f"The {role} file is {size // 1024} KiB; the limit is {limit // 1024} KiB."
+            )
         if not code.strip():
             raise Rejected(400, f"The {role} file is empty.")
         cleaned[role] = code
@@ -73,24 +78,37 @@ def clean_files(question: Question, files: Any) -> dict[str, str]:
 def check_rate(user: User) -> None:
     config = current_app.config
     # Regrades are the instructors' doing: they do not count against the learner.
-    mine = sa.select(sa.func.count()).select_from(Submission).where(
-        Submission.user_id == user.id, Submission.regrade_of.is_(None))
+    mine = (
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .where(Submission.user_id == user.id, Submission.regrade_of.is_(None))
+    )
     pending = db.session.scalar(mine.where(Submission.status.in_(PENDING)))
     if pending >= config["MAX_PENDING_SUBMISSIONS"]:
-        raise Rejected(429, f"You already have {pending} submissions waiting to be graded; "
-                            "wait for one to finish.", retry_after=5)
+        raise Rejected(
+            429,
+            f"You already have {pending} submissions waiting to be graded; wait for one to finish.",
+            retry_after=5,
+        )
     window = utcnow() - timedelta(seconds=60)
     recent = db.session.scalars(
         sa.select(Submission.created_at)
-        .where(Submission.user_id == user.id, Submission.created_at > window,
-               Submission.regrade_of.is_(None))
+        .where(
+            Submission.user_id == user.id,
+            Submission.created_at > window,
+            Submission.regrade_of.is_(None),
+        )
         .order_by(Submission.created_at)
     ).all()
     if len(recent) >= config["SUBMISSIONS_PER_MINUTE"]:
         oldest = _aware(recent[0])
         wait = max(1, int((oldest + timedelta(seconds=60) - utcnow()).total_seconds()) + 1)
-        raise Rejected(429, f"Too many submissions: at most {config['SUBMISSIONS_PER_MINUTE']} "
-                            f"a minute. Try again in {wait} s.", retry_after=wait)
+        raise Rejected(
+            429,
+            f"Too many submissions: at most {config['SUBMISSIONS_PER_MINUTE']} "
+            f"a minute. Try again in {wait} s.",
+            retry_after=wait,
+        )
 
 
 def _aware(moment):
@@ -116,9 +134,13 @@ def create_submission(user: User, slug: str, files: Any) -> Submission:
         except Rejected:
             db.session.rollback()
             raise
-        submission = Submission(user_id=user.id, question_id=question.id,
-                                question_version=question.version, files=cleaned,
-                                status=SubmissionStatus.QUEUED.value)
+        submission = Submission(
+            user_id=user.id,
+            question_id=question.id,
+            question_version=question.version,
+            files=cleaned,
+            status=SubmissionStatus.QUEUED.value,
+        )
         db.session.add(submission)
         db.session.commit()
     dispatcher().enqueue(submission.id)
@@ -130,9 +152,9 @@ def queue_position(submission: Submission) -> int | None:
     if submission.status != SubmissionStatus.QUEUED.value:
         return None
     ahead = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Submission).where(
-            Submission.status == SubmissionStatus.QUEUED.value, Submission.id < submission.id
-        )
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .where(Submission.status == SubmissionStatus.QUEUED.value, Submission.id < submission.id)
     )
     return ahead + 1
 

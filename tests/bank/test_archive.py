@@ -14,8 +14,9 @@ from app.models import Question, QuestionVersion, Topic, db
 
 
 def all_questions() -> list:
-    return [bank_question(q) for q in
-            db.session.scalars(sa.select(Question).order_by(Question.order))]
+    return [
+        bank_question(q) for q in db.session.scalars(sa.select(Question).order_by(Question.order))
+    ]
 
 
 def test_round_trip_gives_equal_questions(app):
@@ -56,22 +57,35 @@ def archive(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("files", "where"), [
-    ({"t/q.md": b"---\nslug: x\ntopic: sockets\ntitle: {zh: a, en: b}\n---\n::: prompt.zh\n"
-                b"x\n::: prompt.en\ny\n::: starter.ghost\n```python\nprint(1)\n```\n"},
-     "t/q.md:10"),
-    ({"t/q.md": b"---\nslug: x\n\xff\n---\n"}, "t/q.md:3"),
-    ({"t/q.md": b"no front matter\n"}, "t/q.md:1"),
-    ({"readme.txt": b"hello"}, "no .md bank files"),
-    ({"t/q.md": b"---\nslug: new\ntopic: sockets\ntitle: {zh: a, en: b}\n---\n"}, "t/q.md:2"),
-    ({"t/q.md": b"---\nslug: x\ntopic: sockets\norder: abc\ntitle: {zh: a, en: b}\n---\n"},
-     "'order' must be a whole number"),
-    ({"t/q.md": b"---\nslug: x\ntopic: sockets\nkind: code\nroles: [client]\n"
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        (
+            {
+                "t/q.md": b"---\nslug: x\ntopic: sockets\ntitle: {zh: a, en: b}\n---\n"
+                b"::: prompt.zh\nx\n::: prompt.en\ny\n::: starter.ghost\n```python\nprint(1)\n```\n"
+            },
+            "t/q.md:10",
+        ),
+        ({"t/q.md": b"---\nslug: x\n\xff\n---\n"}, "t/q.md:3"),
+        ({"t/q.md": b"no front matter\n"}, "t/q.md:1"),
+        ({"readme.txt": b"hello"}, "no .md bank files"),
+        ({"t/q.md": b"---\nslug: new\ntopic: sockets\ntitle: {zh: a, en: b}\n---\n"}, "t/q.md:2"),
+        (
+            {"t/q.md": b"---\nslug: x\ntopic: sockets\norder: abc\ntitle: {zh: a, en: b}\n---\n"},
+            "'order' must be a whole number",
+        ),
+        (
+            {
+                "t/q.md": b"---\nslug: x\ntopic: sockets\nkind: code\nroles: [client]\n"
                 b"title: {zh: a, en: b}\n---\n::: prompt.zh\nx\n::: prompt.en\ny\n"
                 b"::: reference.client\n```python\nprint(1)\n```\n"
-                b"::: spec\n```yaml\nchecks:\n  - id: a\n    role: client\n```\n"},
-     "t/q.md:19"),  # the check missing its title
-])
+                b"::: spec\n```yaml\nchecks:\n  - id: a\n    role: client\n```\n"
+            },
+            "t/q.md:19",
+        ),  # the check missing its title
+    ],
+)
 def test_bad_archives_name_the_place_and_import_nothing(app, files, where):
     with app.app_context():
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Question))

@@ -39,8 +39,11 @@ def test_import_shared_chapter_as_drafts(app, runner):
 
 def test_malformed_chapter_imports_nothing(app, runner, tmp_path):
     bad = tmp_path / "bad.md"
-    bad.write_text("## 第一章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n"
-                   "```python\nprint(1)\n", encoding="utf-8")
+    bad.write_text(
+        "## 第一章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n"
+        "```python\nprint(1)\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(args=["bank", "import", str(bad)])
     assert result.exit_code != 0
     assert "bad.md:9" in result.output and "nothing was imported" in result.output
@@ -49,10 +52,13 @@ def test_malformed_chapter_imports_nothing(app, runner, tmp_path):
 
 def test_import_refuses_to_overwrite_a_published_question(app, runner, tmp_path):
     chapter = tmp_path / "mine.md"
-    chapter.write_text("## 章\n\n#### 面试题1\n\n面试题目：什么是 TCP？\n\n答案或代码解析：\n\n"
-                       "面向连接。\n", encoding="utf-8")
-    result = runner.invoke(args=["bank", "import", str(chapter), "--prefix", "tcp-echo",
-                                 "--topic", "sockets"])
+    chapter.write_text(
+        "## 章\n\n#### 面试题1\n\n面试题目：什么是 TCP？\n\n答案或代码解析：\n\n面向连接。\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        args=["bank", "import", str(chapter), "--prefix", "tcp-echo", "--topic", "sockets"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         q = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo-q1"))
@@ -64,8 +70,10 @@ def test_import_refuses_to_overwrite_a_published_question(app, runner, tmp_path)
 
 def test_reimporting_a_chapter_clears_its_validation_and_keeps_a_version(app, runner, tmp_path):
     chapter = tmp_path / "mine.md"
-    text = ("## 章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n服务器端：\n\n"
-            "```python\nprint('v1')\n```\n")
+    text = (
+        "## 章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n服务器端：\n\n"
+        "```python\nprint('v1')\n```\n"
+    )
     chapter.write_text(text, encoding="utf-8")
     assert runner.invoke(args=["bank", "import", str(chapter), "--prefix", "mine"]).exit_code == 0
     with app.app_context():
@@ -78,6 +86,9 @@ def test_reimporting_a_chapter_clears_its_validation_and_keeps_a_version(app, ru
         draft = db.session.scalar(sa.select(Question).where(Question.slug == "mine-q1"))
         assert draft.validation is None
         assert "v2" in draft.reference_files["server"]
-        version = db.session.scalar(sa.select(QuestionVersion).where(
-            QuestionVersion.question_id == draft.id, QuestionVersion.version == draft.version))
+        version = db.session.scalar(
+            sa.select(QuestionVersion).where(
+                QuestionVersion.question_id == draft.id, QuestionVersion.version == draft.version
+            )
+        )
         assert "v2" in version.snapshot["reference_files"]["server"]

@@ -18,9 +18,15 @@ from tests.helpers import ROOT, require
 
 CHROMIUM = Path("/usr/bin/chromium")
 BIN = ROOT / ".venv" / "bin"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -31,16 +37,34 @@ def _free_port() -> int:
 
 class LiveServer:
     def __init__(self, folder: Path, database: Path):
-        self.env = {**os.environ, "LOOPBACK_INSTANCE": str(folder), "FLASK_APP": "wsgi",
-                    "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "browser-tests",
-                    "START_GRADING_WORKERS": "1", "GRADING_WORKERS": "2"}
+        self.env = {
+            **os.environ,
+            "LOOPBACK_INSTANCE": str(folder),
+            "FLASK_APP": "wsgi",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SECRET_KEY": "browser-tests",
+            "START_GRADING_WORKERS": "1",
+            "GRADING_WORKERS": "2",
+        }
         self.env.pop("REDIS_URL", None)
         self.url = f"http://127.0.0.1:{_free_port()}"
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "1", "--threads", "32",
-             "--bind", self.url.removeprefix("http://"), "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "1",
+                "--threads",
+                "32",
+                "--bind",
+                self.url.removeprefix("http://"),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -52,8 +76,14 @@ class LiveServer:
         raise RuntimeError("the live server did not start")
 
     def flask(self, *args: str) -> str:
-        return subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [str(BIN / "flask"), *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -84,8 +114,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="en-US",
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(20_000)
     opened = context.new_page()
     yield opened

@@ -46,10 +46,16 @@ def sign_in(page: Page, email: str, password: str) -> None:
     expect(page.get_by_text(email)).to_be_visible()
 
 
-def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, browser,
-                                                                  live_server):
-    live_server.flask("users", "create", "teacher@example.com", "--password",
-                      "teacher-password", "--role", "instructor")
+def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, browser, live_server):
+    live_server.flask(
+        "users",
+        "create",
+        "teacher@example.com",
+        "--password",
+        "teacher-password",
+        "--role",
+        "instructor",
+    )
     sign_in(page, "teacher@example.com", "teacher-password")
 
     page.goto("/instructor/questions/new")
@@ -59,10 +65,12 @@ def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, bro
     page.get_by_label("Kind").select_option("code")
     page.get_by_label("Title (English)").fill("A UDP server that shouts back")
     page.get_by_label("Title (Chinese)").fill("大声回应的 UDP 服务器")
-    page.get_by_label("Prompt (English)").fill("Bind 127.0.0.1:65432 (UDP) and answer every "
-                                               "datagram in capitals, to its sender.")
-    page.get_by_label("Prompt (Chinese)").fill("绑定 127.0.0.1:65432（UDP），"
-                                               "把每个数据报转成大写回给发送方。")
+    page.get_by_label("Prompt (English)").fill(
+        "Bind 127.0.0.1:65432 (UDP) and answer every datagram in capitals, to its sender."
+    )
+    page.get_by_label("Prompt (Chinese)").fill(
+        "绑定 127.0.0.1:65432（UDP），把每个数据报转成大写回给发送方。"
+    )
     page.get_by_label("Roles").fill("server")
     page.get_by_role("button", name="Update roles").click()
     page.locator("textarea[name='starter-server']").fill("import socket\n# TODO\n")

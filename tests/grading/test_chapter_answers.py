@@ -72,32 +72,58 @@ WRONG = [
     ("tcp-echo", "client", "tcp_echo_client_single_recv.py", "client-split-reply", "passed"),
     ("tcp-handshake", "client", "tcp_handshake_client_fake.py", "client-handshake", "failed"),
     ("tcp-teardown", "server", "tcp_teardown_server_abort.py", "server-graceful-close", "failed"),
-    ("tcp-teardown", "server", "tcp_teardown_server_never_closes.py", "server-graceful-close",
-     "failed"),
-    ("udp-echo", "server", "udp_echo_server_fixed_address.py", "server-acks-each-sender",
-     "failed"),
-    ("socket-timeout", "client", "socket_timeout_client_no_timeout.py", "client-gives-up",
-     "failed"),
+    (
+        "tcp-teardown",
+        "server",
+        "tcp_teardown_server_never_closes.py",
+        "server-graceful-close",
+        "failed",
+    ),
+    ("udp-echo", "server", "udp_echo_server_fixed_address.py", "server-acks-each-sender", "failed"),
+    (
+        "socket-timeout",
+        "client",
+        "socket_timeout_client_no_timeout.py",
+        "client-gives-up",
+        "failed",
+    ),
     ("socket-timeout", "client", "socket_timeout_client_too_long.py", "client-gives-up", "failed"),
-    ("socket-timeout", "client", "socket_timeout_client_traceback_on_refused.py",
-     "client-refused", "failed"),
-    ("threaded-client", "client", "threaded_client_sequential.py", "client-prints-pushed",
-     "failed"),
+    (
+        "socket-timeout",
+        "client",
+        "socket_timeout_client_traceback_on_refused.py",
+        "client-refused",
+        "failed",
+    ),
+    (
+        "threaded-client",
+        "client",
+        "threaded_client_sequential.py",
+        "client-prints-pushed",
+        "failed",
+    ),
     # Forgeries: printing what a check looks for without doing the work.
     ("tcp-echo", "client", "tcp_echo_client_forged.py", "client-real-reply", "failed"),
     ("udp-echo", "client", "udp_echo_client_forged.py", "client-real-reply", "failed"),
     ("socket-timeout", "client", "socket_timeout_client_forged.py", "client-gives-up", "failed"),
-    ("socket-timeout", "client", "socket_timeout_client_refused_forged.py", "client-refused",
-     "failed"),
+    (
+        "socket-timeout",
+        "client",
+        "socket_timeout_client_refused_forged.py",
+        "client-refused",
+        "failed",
+    ),
     ("threaded-client", "client", "threaded_client_forged.py", "client-prints-pushed", "failed"),
 ]
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize(("slug", "role", "filename", "failing", "verdict"), WRONG,
-                         ids=[w[2].removesuffix(".py") for w in WRONG])
-def test_wrong_answer_fails_the_right_check(sandbox, bank, slug, role, filename, failing,
-                                            verdict):
+@pytest.mark.parametrize(
+    ("slug", "role", "filename", "failing", "verdict"),
+    WRONG,
+    ids=[w[2].removesuffix(".py") for w in WRONG],
+)
+def test_wrong_answer_fails_the_right_check(sandbox, bank, slug, role, filename, failing, verdict):
     result = grade(bank[slug].spec, {role: (ANSWERS / filename).read_text()})
     by_id = {c.id: c for c in result.checks}
     assert by_id[failing].status == "failed", by_id[failing].message["en"]

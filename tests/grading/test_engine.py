@@ -64,9 +64,15 @@ def test_progress_events_and_result_shape(sandbox):
 @pytest.mark.sandbox
 def test_missing_roles_are_skipped_and_reported(sandbox):
     spec = echo_spec()
-    spec["checks"].append({**echo_spec()["checks"][0], "id": "srv", "role": "server",
-                           "peer": {"kind": "tcp_client", "messages": ["x"]},
-                           "expect": [{"echo_exact": True}]})
+    spec["checks"].append(
+        {
+            **echo_spec()["checks"][0],
+            "id": "srv",
+            "role": "server",
+            "peer": {"kind": "tcp_client", "messages": ["x"]},
+            "expect": [{"echo_exact": True}],
+        }
+    )
     result = engine.grade(spec, {"client": ECHO_CLIENT})
     assert [c.status for c in result.checks] == ["passed", "skipped"]
     assert result.skipped_roles == ["server"]

@@ -20,14 +20,16 @@ pytestmark = pytest.mark.sandbox
 
 def client_spec(timeout_ms: int = 3000, peer: str = "tcp_echo_server", **expect) -> dict:
     return {
-        "checks": [{
-            "id": "hostile",
-            "title": {"en": "hostile", "zh": "恶意"},
-            "role": "client",
-            "peer": {"kind": peer},
-            "timeout_ms": timeout_ms,
-            "expect": [{k: v} for k, v in (expect or {"no_traceback": True}).items()],
-        }]
+        "checks": [
+            {
+                "id": "hostile",
+                "title": {"en": "hostile", "zh": "恶意"},
+                "role": "client",
+                "peer": {"kind": peer},
+                "timeout_ms": timeout_ms,
+                "expect": [{k: v} for k, v in (expect or {"no_traceback": True}).items()],
+            }
+        ]
     }
 
 
@@ -38,8 +40,11 @@ def live_sandbox_processes(settle: float = 2.0) -> list[int]:
     pool = sandbox_module.UIDS
     deadline = time.monotonic() + settle
     while True:
-        pids = [pid for uid in range(pool.base, pool.base + pool.count)
-                for pid in sandbox_module._processes_of(uid)]
+        pids = [
+            pid
+            for uid in range(pool.base, pool.base + pool.count)
+            for pid in sandbox_module._processes_of(uid)
+        ]
         if not pids or time.monotonic() > deadline:
             return pids
         time.sleep(0.05)
@@ -59,21 +64,32 @@ def assert_next_grading_works() -> None:
 
 
 HOSTILE = {
-    "fork_bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n"
-                  "        pass\n", "processes"),
-    "thread_bomb": ("import threading, time\nwhile True:\n    try:\n        threading.Thread("
-                    "target=time.sleep, args=(60,)).start()\n    except RuntimeError:\n"
-                    "        pass\n", "processes"),
-    "memory_bomb": ("blocks = []\nwhile True:\n    blocks.append(bytearray(16 << 20))\n",
-                    "memory"),
+    "fork_bomb": (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+        "processes",
+    ),
+    "thread_bomb": (
+        "import threading, time\nwhile True:\n    try:\n        threading.Thread("
+        "target=time.sleep, args=(60,)).start()\n    except RuntimeError:\n"
+        "        pass\n",
+        "processes",
+    ),
+    "memory_bomb": ("blocks = []\nwhile True:\n    blocks.append(bytearray(16 << 20))\n", "memory"),
     "cpu_spin": ("while True:\n    pass\n", "time"),
-    "ignores_sigterm": ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                        "while True:\n    time.sleep(1)\n", "time"),
+    "ignores_sigterm": (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "while True:\n    time.sleep(1)\n",
+        "time",
+    ),
     "floods_stdout": ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", "output"),
-    "fills_disk": ("with open('/tmp/fill', 'wb') as f:\n    while True:\n"
-                   "        f.write(b'x' * (1 << 20))\n", "disk"),
-    "exhausts_fds": ("import socket\nkeep = []\nwhile True:\n    keep.append(socket.socket())\n",
-                     "open_files"),
+    "fills_disk": (
+        "with open('/tmp/fill', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))\n",
+        "disk",
+    ),
+    "exhausts_fds": (
+        "import socket\nkeep = []\nwhile True:\n    keep.append(socket.socket())\n",
+        "open_files",
+    ),
 }
 
 
@@ -118,8 +134,15 @@ def test_secrets_and_project_files_are_invisible(sandbox, app, tmp_path):
     secret_file.write_text("top secret")
     database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     project = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    paths = [str(secret_file), database, project, "/root", "/home", "/etc/shadow",
-             f"/proc/{os.getpid()}/environ"]
+    paths = [
+        str(secret_file),
+        database,
+        project,
+        "/root",
+        "/home",
+        "/etc/shadow",
+        f"/proc/{os.getpid()}/environ",
+    ]
     os.environ["LOOPBACK_TEST_SECRET"] = "must-not-leak"
     try:
         code = f"PATHS = {paths!r}\n" + SNOOP
@@ -130,8 +153,17 @@ def test_secrets_and_project_files_are_invisible(sandbox, app, tmp_path):
     assert check.status == "passed", check.stderr
     seen = json.loads(check.stdout)
     assert "LOOPBACK_TEST_SECRET" not in seen["env"]
-    assert set(seen["env"]) <= {"PATH", "HOME", "LANG", "LC_ALL", "PWD", "PYTHONUNBUFFERED",
-                                "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "MALLOC_ARENA_MAX"}
+    assert set(seen["env"]) <= {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "PWD",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "MALLOC_ARENA_MAX",
+    }
     assert not any(seen["readable"].values()), seen["readable"]
     assert not any(seen["exists"][p] for p in paths if p != "/etc/shadow")
     assert seen["pids"] == [1, 2]  # bwrap's init and the program: nothing of the host
@@ -196,8 +228,10 @@ def test_host_loopback_listeners_are_unreachable(sandbox):
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), 1)\n"
-            "    print('CONNECTED')\nexcept OSError as e:\n    print('refused', e)\n")
+    code = (
+        f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), 1)\n"
+        "    print('CONNECTED')\nexcept OSError as e:\n    print('refused', e)\n"
+    )
     try:
         result = grade(client_spec(peer="nothing_listening", exit_code=0), {"client": code})
     finally:

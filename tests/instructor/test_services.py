@@ -24,10 +24,14 @@ def test_validation_gates_publishing(app, sandbox):
         udp = question("udp-echo")
         udp.published = False
         assert validation.publish(udp) == ["Run the validation for the current version first."]
-        db.session.add(KnownWrongAnswer(
-            question=udp, name="answers the first sender only",
-            files={"server": (ANSWERS / "udp_echo_server_fixed_address.py").read_text()},
-            failing_check="server-acks-each-sender"))
+        db.session.add(
+            KnownWrongAnswer(
+                question=udp,
+                name="answers the first sender only",
+                files={"server": (ANSWERS / "udp_echo_server_fixed_address.py").read_text()},
+                failing_check="server-acks-each-sender",
+            )
+        )
         db.session.commit()
         report = validation.validate_question(udp)
         assert report["reference"]["ok"] and report["wrong"][0]["ok"]
@@ -35,8 +39,9 @@ def test_validation_gates_publishing(app, sandbox):
         assert validation.publish(udp) == [] and udp.published
 
         # A "wrong" answer that in fact passes blocks publishing, and says which.
-        db.session.add(KnownWrongAnswer(question=udp, name="actually right",
-                                        files=dict(udp.reference_files)))
+        db.session.add(
+            KnownWrongAnswer(question=udp, name="actually right", files=dict(udp.reference_files))
+        )
         udp.published = False
         db.session.commit()
         validation.validate_question(udp)
@@ -60,8 +65,12 @@ def test_editing_a_published_question_makes_a_version_and_old_submissions_keep_t
         user = User(email="v@example.com", password_hash="x")
         db.session.add(user)
         db.session.flush()
-        old = Submission(user_id=user.id, question_id=echo.id, question_version=echo.version,
-                         files={"client": "print(1)"})
+        old = Submission(
+            user_id=user.id,
+            question_id=echo.id,
+            question_version=echo.version,
+            files={"client": "print(1)"},
+        )
         db.session.add(old)
         db.session.commit()
         first_version = echo.version
@@ -75,8 +84,9 @@ def test_editing_a_published_question_makes_a_version_and_old_submissions_keep_t
         assert versions.apply_edit(echo, {"title_en": "Echo, renamed"}) is False
         patch = versions.diff(echo, first_version, echo.version)
         removed = [line for line in patch.splitlines() if line.startswith("-")]
-        added = [line for line in patch.splitlines()
-                 if line.startswith("+") and line.strip("+`")]  # not a fence moved by difflib
+        added = [
+            line for line in patch.splitlines() if line.startswith("+") and line.strip("+`")
+        ]  # not a fence moved by difflib
         assert any("id: client-echo" in line for line in removed)
         assert added == ["+++ tcp-echo v2", "+  en: Echo, renamed"]
 
@@ -91,10 +101,18 @@ def test_regrade_keeps_history_and_stats_count_learners(app, sandbox):
             db.session.add_all(users)
             db.session.flush()
             wrong = (ANSWERS / "udp_echo_server_fixed_address.py").read_text()
-            for user, files in ((users[0], {"server": wrong}),
-                                (users[1], dict(udp.reference_files))):
-                db.session.add(Submission(user_id=user.id, question_id=udp.id,
-                                          question_version=udp.version, files=files))
+            for user, files in (
+                (users[0], {"server": wrong}),
+                (users[1], dict(udp.reference_files)),
+            ):
+                db.session.add(
+                    Submission(
+                        user_id=user.id,
+                        question_id=udp.id,
+                        question_version=udp.version,
+                        files=files,
+                    )
+                )
             db.session.commit()
             originals = [s.id for s in db.session.scalars(sa.select(Submission))]
             for submission_id in originals:
@@ -129,4 +147,4 @@ def test_csv_quotes_text_a_spreadsheet_would_run(app):
         db.session.commit()
         text = stats.to_csv(stats.topic_stats(udp.topic))
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["slug"] == "udp-echo")
-    assert row["title"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert row["title"] == '\'=HYPERLINK("http://evil.example","x")'

@@ -49,25 +49,34 @@ class Deployment:
     def __init__(self, folder, database, **settings):
         self.folder = folder
         self.uri = f"sqlite:///{database}"
-        self.settings = {"SWEEP_SECONDS": 1, "STALE_SECONDS": 3, "HEARTBEAT_SECONDS": 1,
-                         **settings}
+        self.settings = {"SWEEP_SECONDS": 1, "STALE_SECONDS": 3, "HEARTBEAT_SECONDS": 1, **settings}
         self.app = make_app(folder, self.uri, **self.settings)
         self.processes: list[subprocess.Popen] = []
 
     def env(self, **extra) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        env.update({
-            "DATABASE_URL": self.uri, "LOOPBACK_INSTANCE": str(self.folder),
-            "SECRET_KEY": "test-secret", "FLASK_APP": "wsgi", "GRADING_WORKERS": "1",
-        })
+        env.update(
+            {
+                "DATABASE_URL": self.uri,
+                "LOOPBACK_INSTANCE": str(self.folder),
+                "SECRET_KEY": "test-secret",
+                "FLASK_APP": "wsgi",
+                "GRADING_WORKERS": "1",
+            }
+        )
         env.update({k: str(v) for k, v in self.settings.items()})
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
     def spawn(self, *args: str, **env) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-m", "flask", *args], cwd=ROOT,
-                                   env=self.env(**env), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", *args],
+            cwd=ROOT,
+            env=self.env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
@@ -82,8 +91,9 @@ class Deployment:
                 user.set_password("correct horse")
                 db.session.add(user)
             question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
-            submission = Submission(user=user, question=question, files=files,
-                                    question_version=question.version)
+            submission = Submission(
+                user=user, question=question, files=files, question_version=question.version
+            )
             db.session.add(submission)
             db.session.commit()
             return submission.id

@@ -21,8 +21,11 @@ def test_queued_submissions_are_graded_after_a_restart(deployment):
     ids = [deployment.store("tcp-echo", reference(deployment, "tcp-echo")) for _ in range(2)]
     deployment.web()
     for submission_id in ids:
-        done = wait_for(lambda i=submission_id: deployment.submission(i).status == "done",
-                        90, f"submission {submission_id} to be graded")
+        done = wait_for(
+            lambda i=submission_id: deployment.submission(i).status == "done",
+            90,
+            f"submission {submission_id} to be graded",
+        )
         assert done
         assert deployment.submission(submission_id).verdict == "passed"
 
@@ -30,15 +33,19 @@ def test_queued_submissions_are_graded_after_a_restart(deployment):
 def test_killed_web_process_mid_grading_is_graded_again(deployment):
     submission_id = deployment.store("tcp-echo", {"client": SLOW_CLIENT})
     first = deployment.web()
-    wait_for(lambda: deployment.submission(submission_id).status == "running", 60,
-             "the grading to start")
+    wait_for(
+        lambda: deployment.submission(submission_id).status == "running", 60, "the grading to start"
+    )
     deployment.kill(first)
     stranded = deployment.submission(submission_id)
     assert stranded.status == "running" and stranded.attempts == 1
 
     deployment.web()
-    wait_for(lambda: deployment.submission(submission_id).status == "done", 90,
-             "the restarted app to grade it again")
+    wait_for(
+        lambda: deployment.submission(submission_id).status == "done",
+        90,
+        "the restarted app to grade it again",
+    )
     graded = deployment.submission(submission_id)
     assert graded.attempts == 2
     assert graded.verdict == "passed"
@@ -66,9 +73,10 @@ def test_gives_up_after_the_maximum_attempts(deployment):
         app = deployment.app
         for attempt in range(1, app.config["MAX_GRADING_ATTEMPTS"] + 1):
             assert grading.claim(submission_id, f"ghost-{attempt}")
-            db.session.execute(sa.text(
-                "UPDATE submission SET heartbeat_at = '2000-01-01 00:00:00' WHERE id = :i"),
-                {"i": submission_id})
+            db.session.execute(
+                sa.text("UPDATE submission SET heartbeat_at = '2000-01-01 00:00:00' WHERE id = :i"),
+                {"i": submission_id},
+            )
             db.session.commit()
             requeued, failed = grading.stale_submissions(app.config["STALE_SECONDS"])
             last = attempt == app.config["MAX_GRADING_ATTEMPTS"]

@@ -71,14 +71,18 @@ def reference_files(deployment: Deployment) -> dict[str, str]:
 def test_killed_worker_is_replaced_and_nothing_is_lost(scaled):
     submission_id = enqueue(scaled, {"client": SLOW_CLIENT})
     first = scaled.spawn("worker")
-    wait_for(lambda: scaled.submission(submission_id).status == "running", 60,
-             "the first worker to start grading")
+    wait_for(
+        lambda: scaled.submission(submission_id).status == "running",
+        60,
+        "the first worker to start grading",
+    )
     scaled.kill(first)
     assert scaled.submission(submission_id).status == "running"
 
     scaled.spawn("worker")  # its sweeper finds the stale grading and queues it again
-    wait_for(lambda: scaled.submission(submission_id).status == "done", 90,
-             "another worker to grade it")
+    wait_for(
+        lambda: scaled.submission(submission_id).status == "done", 90, "another worker to grade it"
+    )
     graded = scaled.submission(submission_id)
     assert graded.attempts == 2 and graded.verdict == "passed"
 
@@ -109,10 +113,16 @@ def test_two_workers_share_the_queue_and_events_reach_the_web_process(scaled):
 
     workers = [scaled.spawn("worker"), scaled.spawn("worker")]
     for submission_id in ids:
-        wait_for(lambda i=submission_id: scaled.submission(i).status == "done", 120,
-                 f"submission {submission_id}")
-    wait_for(lambda: any(r.get("event") == "finished" for r in received), 10,
-             "the finished event to reach the browser side")
+        wait_for(
+            lambda i=submission_id: scaled.submission(i).status == "done",
+            120,
+            f"submission {submission_id}",
+        )
+    wait_for(
+        lambda: any(r.get("event") == "finished" for r in received),
+        10,
+        "the finished event to reach the browser side",
+    )
     watcher.disconnect()
 
     assert {scaled.submission(i).verdict for i in ids} == {"passed"}

@@ -25,8 +25,11 @@ class Learner:
         self.token = csrf_token(client.get("/").get_data(as_text=True))
 
     def submit(self, slug: str, files, **headers):
-        return self.client.post(f"/questions/{slug}/submissions", json={"files": files},
-                                headers={"X-CSRFToken": self.token, **headers})
+        return self.client.post(
+            f"/questions/{slug}/submissions",
+            json={"files": files},
+            headers={"X-CSRFToken": self.token, **headers},
+        )
 
     def wait(self, submission_id: int, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout

@@ -31,9 +31,10 @@ def test_reference_solution_is_graded_passed(app, learner, workers, sandbox):
 def test_html_form_submission_redirects_to_the_result_page(app, client, auth):
     auth.register()
     page = client.get("/questions/tcp-echo").get_data(as_text=True)
-    response = client.post("/questions/tcp-echo/submissions",
-                           data={"csrf_token": csrf_token(page),
-                                 "files-client": "print('hello')\n"})
+    response = client.post(
+        "/questions/tcp-echo/submissions",
+        data={"csrf_token": csrf_token(page), "files-client": "print('hello')\n"},
+    )
     assert response.status_code == 303
     assert "/submissions/" in response.headers["Location"]
     assert client.get(response.headers["Location"]).status_code == 200
@@ -54,9 +55,12 @@ def test_bad_input_gets_a_clear_4xx_and_stores_nothing(app, learner):
         response = learner.submit(slug, files)
         assert response.status_code == status, (slug, files.keys(), response.get_json())
         assert message in response.get_json()["error"]
-    malformed = learner.client.post("/questions/tcp-echo/submissions", data="{not json",
-                                    content_type="application/json",
-                                    headers={"X-CSRFToken": learner.token})
+    malformed = learner.client.post(
+        "/questions/tcp-echo/submissions",
+        data="{not json",
+        content_type="application/json",
+        headers={"X-CSRFToken": learner.token},
+    )
     assert malformed.status_code == 400
     assert count_submissions(app) == 0
 
@@ -66,10 +70,14 @@ def test_non_utf8_upload_is_refused(app, client, auth):
     page = client.get("/questions/tcp-echo").get_data(as_text=True)
     import io
 
-    response = client.post("/questions/tcp-echo/submissions",
-                           data={"csrf_token": csrf_token(page),
-                                 "files-client": (io.BytesIO(b"\xff\xfe bad"), "c.py")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/questions/tcp-echo/submissions",
+        data={
+            "csrf_token": csrf_token(page),
+            "files-client": (io.BytesIO(b"\xff\xfe bad"), "c.py"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "UTF-8" in response.get_data(as_text=True)
     assert count_submissions(app) == 0
@@ -77,8 +85,11 @@ def test_non_utf8_upload_is_refused(app, client, auth):
 
 def test_anonymous_and_unpublished_are_refused(app, client, learner):
     anonymous = app.test_client()
-    response = anonymous.post("/questions/tcp-echo/submissions", json={"files": {"client": "x"}},
-                              headers={"Accept": "application/json"})
+    response = anonymous.post(
+        "/questions/tcp-echo/submissions",
+        json={"files": {"client": "x"}},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code in (400, 401)  # CSRF first for browsers without a session
     with app.app_context():
         question = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo"))
@@ -124,8 +135,9 @@ def test_regrades_do_not_count_against_the_learner(app, learner):
     refused = learner.submit("tcp-echo", {"client": "print(1)"})
     assert refused.status_code == 429  # still limited by the learner's own two
     with app.app_context():
-        db.session.execute(sa.update(Submission).where(Submission.regrade_of.is_(None))
-                           .values(status="done"))
+        db.session.execute(
+            sa.update(Submission).where(Submission.regrade_of.is_(None)).values(status="done")
+        )
         db.session.commit()
     assert learner.submit("tcp-echo", {"client": "print(1)"}).status_code == 202
 
@@ -144,6 +156,5 @@ def test_drafts_stay_hidden_from_learners(app, client, learner):
 
 def test_submission_pages_are_not_cached(app, learner):
     submission_id = learner.submit("tcp-echo", {"client": "print(1)"}).get_json()["id"]
-    for url in (f"/submissions/{submission_id}", f"/submissions/{submission_id}.json",
-                "/history"):
+    for url in (f"/submissions/{submission_id}", f"/submissions/{submission_id}.json", "/history"):
         assert learner.client.get(url).headers["Cache-Control"] == "private, no-store"
