@@ -4,8 +4,9 @@ every process of the run for the final kill.
 
 cgroup v2 (unified: memory and pids limits in one group) and cgroup v1 (the ``memory``
 hierarchy; the process count is left to RLIMIT_NPROC on the run's own uid) are supported:
-joining a cgroup waits for an RCU grace period (10-15 ms) per hierarchy, so v1 joins one.
-Without either, sandboxing is refused rather than weakened.
+joining a cgroup waits for an RCU grace period (10-15 ms), so runs never join one: a
+launcher process per sandbox slot joins its slot's group once and forks every run inside
+it (launcher.py). Without cgroups, sandboxing is refused rather than weakened.
 """
 
 from __future__ import annotations
@@ -45,9 +46,25 @@ def cgroup_problem() -> str | None:
     return None
 
 
+def remove_stale_groups() -> None:
+    """Remove the empty groups of grader processes that are gone (names end in their pid)."""
+    parent = _v2_root() or _v1_root()
+    if parent is None or not (parent / GROUP).is_dir():
+        return
+    for group in (parent / GROUP).iterdir():
+        owner = (
+            group.name.rsplit("-", 1)[-1]
+            if group.name.startswith("slot-")
+            else (group.name.split("-")[1] if group.name.startswith("run-") else "")
+        )
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            with contextlib.suppress(OSError):
+                group.rmdir()
+
+
 class RunCgroup:
-    def __init__(self, memory_bytes: int, pids: int):
-        name = f"run-{os.getpid()}-{next(_counter)}"
+    def __init__(self, memory_bytes: int, pids: int, name: str | None = None):
+        name = name or f"run-{os.getpid()}-{next(_counter)}"
         self.dirs: list[Path] = []
         self.memory_dir: Path
         v2 = _v2_root()
@@ -59,7 +76,7 @@ class RunCgroup:
             with contextlib.suppress(OSError):
                 (parent / "cgroup.subtree_control").write_text("+memory +pids")
             group = parent / name
-            group.mkdir()
+            group.mkdir(exist_ok=True)
             self.dirs = [group]
             self.memory_dir = group
             (group / "memory.max").write_text(str(memory_bytes))
@@ -71,7 +88,7 @@ class RunCgroup:
         memory_root = _v1_root()
         assert memory_root is not None
         memory = memory_root / GROUP / name
-        memory.mkdir(parents=True)
+        memory.mkdir(parents=True, exist_ok=True)
         self.dirs = [memory]
         self.memory_dir = memory
         (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
@@ -79,29 +96,55 @@ class RunCgroup:
             (memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
         self.version = 1
 
+    def set_memory_limit(self, memory_bytes: int) -> None:
+        if self.version == 2:
+            (self.memory_dir / "memory.max").write_text(str(memory_bytes))
+            return
+        limit = self.memory_dir / "memory.limit_in_bytes"
+        swap = self.memory_dir / "memory.memsw.limit_in_bytes"
+        # memsw may never be below the limit: the order depends on the direction.
+        for first, second in ((limit, swap), (swap, limit)):
+            try:
+                first.write_text(str(memory_bytes))
+                with contextlib.suppress(FileNotFoundError):
+                    second.write_text(str(memory_bytes))
+                return
+            except OSError:
+                continue
+        raise OSError(f"cannot set the memory limit of {self.memory_dir}")
+
     @property
     def procs_files(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
-    def pids(self) -> set[int]:
+    def pids(self, exclude: int | None = None) -> set[int]:
         found: set[int] = set()
         for path in self.procs_files:
             with contextlib.suppress(FileNotFoundError):
                 found.update(int(line) for line in Path(path).read_text().split())
+        found.discard(exclude)
         return found
 
-    def oom_killed(self) -> bool:
+    def _pressure(self) -> int:
+        """OOM kills plus times the limit was hit, so far (the counters only grow)."""
         try:
             if self.version == 2:
                 events = (self.memory_dir / "memory.events").read_text().split()
                 counts = dict(zip(events[::2], events[1::2], strict=False))
-                return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("max", 0)) > 0
+                return int(counts.get("oom_kill", 0)) + int(counts.get("max", 0))
             control = (self.memory_dir / "memory.oom_control").read_text().split()
             counts = dict(zip(control[::2], control[1::2], strict=False))
             failures = int((self.memory_dir / "memory.failcnt").read_text())
-            return int(counts.get("oom_kill", 0)) > 0 or failures > 0
+            return int(counts.get("oom_kill", 0)) + failures
         except (OSError, ValueError):
-            return False
+            return 0
+
+    def begin_run(self) -> None:
+        """A long-lived group serves run after run: count memory pressure from now on."""
+        self._baseline = self._pressure()
+
+    def oom_killed(self) -> bool:
+        return self._pressure() > getattr(self, "_baseline", 0)
 
     def destroy(self, timeout: float = 5.0) -> None:
         """Remove the groups once their processes are gone (the caller killed them)."""

@@ -2,6 +2,8 @@
 
 Isolation, in the order a process meets it:
 
+* it is forked by the slot's launcher (launcher.py) inside the slot's memory cgroup, which
+  meters tmpfs, shared memory and memfds too;
 * ``prlimit`` sets the resource limits, then the process drops to a *dedicated
   unprivileged uid* leased for this run only (RLIMIT_NPROC is not enforced for root, and
   a uid of its own makes the process count per run and lets us prove nothing survives);
@@ -18,20 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
+import queue
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from app.grading.cgroups import RunCgroup, cgroup_problem
+from app.grading.cgroups import RunCgroup, cgroup_problem, remove_stale_groups
 
 MiB = 1024 * 1024
-CGROUP_HEADROOM = 32 * MiB  # bwrap and the kernel's own bookkeeping
+CGROUP_HEADROOM = 32 * MiB  # bwrap, the launcher and the kernel's own bookkeeping
 
 SANDBOX_PYTHON = os.environ.get("LOOPBACK_SANDBOX_PYTHON", "/usr/bin/python3")
 UID_BASE = int(os.environ.get("LOOPBACK_SANDBOX_UID_BASE", "61000"))
@@ -40,10 +46,6 @@ LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"
 WORKDIR = "/work"
 SHM_BYTES = 1 * MiB
 # Joins the run's cgroups, then becomes the sandbox: runs as root, before setpriv.
-JOIN_CGROUPS = (
-    'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; '
-    'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
-)
 
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
@@ -127,15 +129,15 @@ class UidPool:
     def __init__(self, base: int = UID_BASE, count: int = UID_COUNT, lock_dir: Path = LOCK_DIR):
         self.base, self.count, self.lock_dir = base, count, lock_dir
         self._mutex = threading.Lock()
-        self._next = 0  # rotate, so a uid is reused as late as possible
 
     def acquire(self, timeout: float = 30.0) -> _UidLease:
         self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
         while True:
             with self._mutex:
-                for offset in range(self.count):
-                    uid = self.base + (self._next + offset) % self.count
+                # Lowest free first: each uid in use has a launcher process (launcher.py),
+                # so a process keeps as few as it runs gradings at once.
+                for uid in range(self.base, self.base + self.count):
                     path = self.lock_dir / f"uid-{uid}.lock"
                     handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                     try:
@@ -145,7 +147,6 @@ class UidPool:
                         continue
                     if _processes_of(uid):  # a leftover of a crashed grader: clean first
                         _kill_uid(uid)
-                    self._next = (uid - self.base + 1) % self.count
                     return _UidLease(uid, handle)
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("no free sandbox uid: too many gradings at once")
@@ -187,7 +188,9 @@ def _task_count(uid: int) -> int:
     return count
 
 
-def _kill_uid(uid: int, cgroup: RunCgroup | None = None, timeout: float = 5.0) -> bool:
+def _kill_uid(
+    uid: int, cgroup: RunCgroup | None = None, launcher: int | None = None, timeout: float = 5.0
+) -> bool:
     """SIGKILL every process of the run until none is left: those the run's cgroup lists
     (cheap to read, so it is watched until it stays empty: a process forked during a scan
     shows up on the next), then a last sweep of everything running under ``uid``."""
@@ -197,7 +200,7 @@ def _kill_uid(uid: int, cgroup: RunCgroup | None = None, timeout: float = 5.0) -
         if quiet >= 2:  # the uid sweep found stragglers: back to watching
             quiet = 0
         else:
-            pids = cgroup.pids() if cgroup else set(_processes_of(uid))
+            pids = cgroup.pids(exclude=launcher) if cgroup else set(_processes_of(uid))
             quiet = 0 if pids else quiet + 1
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -298,11 +301,126 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     return args
 
 
+def run_memory_limit(limits: Limits) -> int:
+    """The cgroup's limit: the program's memory, its tmpfs folders and some headroom."""
+    return limits.memory_bytes + 2 * limits.disk_bytes + SHM_BYTES + CGROUP_HEADROOM
+
+
+LAUNCHER_SCRIPT = str(Path(__file__).with_name("launcher.py"))
+
+
+class Launcher:
+    """This process's launcher for one sandbox slot (see launcher.py): it lives in the
+    slot's memory cgroup, so runs start inside it without joining."""
+
+    def __init__(self, uid: int):
+        self.cgroup = RunCgroup(
+            run_memory_limit(Limits()), Limits().processes + 2, name=f"slot-{uid}-{os.getpid()}"
+        )
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-s",
+                "-B",
+                LAUNCHER_SCRIPT,
+                str(theirs.fileno()),
+                self.cgroup.procs_files[0],
+            ],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd="/",
+        )
+        theirs.close()
+        self.sock = ours
+        self.sock.settimeout(10)
+        if json.loads(self.sock.recv(4096) or b"{}").get("ready") is not True:
+            raise SandboxUnavailable("the sandbox launcher did not start")
+        self.sock.settimeout(None)
+        self._lock = threading.Lock()
+        self._replies: queue.Queue[int] = queue.Queue()
+        self._waiters: dict[int, threading.Event] = {}
+        self._statuses: dict[int, int] = {}
+        self._guard = threading.Lock()
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def spawn(self, argv: list[str], fds: list[int]) -> int:
+        """Start ``argv`` with ``fds`` = [netns, stdin, stdout, stderr, *passed as 3, 4...]."""
+        request = {"argv": argv, "fds": list(range(3, 3 + len(fds) - 4))}
+        with self._lock:
+            socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+            try:
+                return self._replies.get(timeout=10)
+            except queue.Empty:
+                raise SandboxUnavailable("the sandbox launcher does not answer") from None
+
+    def wait(self, pid: int) -> int:
+        """Block until run ``pid`` ends; its wait status (SIGKILL if the launcher died)."""
+        with self._guard:
+            if pid in self._statuses:
+                return self._statuses.pop(pid)
+            done = self._waiters.setdefault(pid, threading.Event())
+        done.wait()
+        with self._guard:
+            return self._statuses.pop(pid, signal.SIGKILL)
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                message = self.sock.recv(4096)
+            except OSError:
+                message = b""
+            if not message:  # the launcher died: its runs died with it (--die-with-parent)
+                with self._guard:
+                    for done in self._waiters.values():
+                        done.set()
+                return
+            data = json.loads(message)
+            if "pid" in data:
+                self._replies.put(data["pid"])
+            elif "exit" in data:
+                with self._guard:
+                    self._statuses[data["exit"]] = data["status"]
+                    done = self._waiters.pop(data["exit"], None)
+                if done:
+                    done.set()
+
+
+_launchers: dict[int, Launcher] = {}
+_launchers_lock = threading.Lock()
+
+
+def launcher_for(uid: int) -> Launcher:
+    with _launchers_lock:
+        if not _launchers:
+            remove_stale_groups()
+        current = _launchers.get(uid)
+        if current is None or not current.alive():
+            current = _launchers[uid] = Launcher(uid)
+        return current
+
+
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name)
     os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+class _Run:
+    """What a started run is to its Sandbox: the pid and our ends of its pipes."""
+
+    def __init__(self, pid: int, stdin: int | None, stdout: int, stderr: int):
+        self.pid = pid
+        self.stdin = os.fdopen(stdin, "wb", buffering=0) if stdin is not None else None
+        self.stdout = os.fdopen(stdout, "rb")
+        self.stderr = os.fdopen(stderr, "rb")
+        self.returncode: int | None = None
 
 
 class Sandbox:
@@ -314,9 +432,10 @@ class Sandbox:
         self.files, self.argv, self.limits = files, argv, limits
         self.keep_stdin_open = keep_stdin_open
         self.result = RunResult()
-        self.process: subprocess.Popen | None = None
+        self.process: _Run | None = None
         self._lease: _UidLease | None = None
         self._cgroup: RunCgroup | None = None
+        self._launcher: Launcher | None = None
         self._readers: list[threading.Thread] = []
         self._waiter: threading.Thread | None = None
         self._started = 0.0
@@ -328,30 +447,25 @@ class Sandbox:
         self._lease = UIDS.acquire()
         limits = self.limits
         try:
+            self._launcher = launcher_for(self._lease.uid)
             # The cgroup meters what RLIMIT_AS cannot: tmpfs, shared memory, memfds.
-            self._cgroup = RunCgroup(
-                limits.memory_bytes + 2 * limits.disk_bytes + SHM_BYTES + CGROUP_HEADROOM,
-                limits.processes + 2,
-            )
+            self._cgroup = self._launcher.cgroup
+            self._cgroup.set_memory_limit(run_memory_limit(limits))
+            self._cgroup.begin_run()
         except OSError as exc:
             self._release()
-            raise SandboxUnavailable(f"cannot create the run's cgroup: {exc}") from exc
-        fds = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
-        extra = {
+            raise SandboxUnavailable(f"cannot prepare the run's cgroup: {exc}") from exc
+        payload = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
+        payload |= {
             "/etc/hosts": _memfd("hosts", HOSTS),
             "/etc/passwd": _memfd("passwd", PASSWD),
             "/etc/group": _memfd("group", GROUP),
         }
+        # In the sandbox the payload descriptors are 3, 4, ... in this order.
+        numbers = {name: 3 + index for index, name in enumerate(payload)}
+        files = {name: numbers[name] for name in self.files}
         uid = self._lease.uid
         command = [
-            "/bin/sh",
-            "-c",
-            JOIN_CGROUPS,
-            "sh",
-            *self._cgroup.procs_files,
-            "--",
-            # setpriv drops to the leased uid (rather than Popen's user=, which would rule
-            # out vfork and make every start copy the grader's page tables).
             "setpriv",
             f"--reuid={uid}",
             f"--regid={uid}",
@@ -368,28 +482,33 @@ class Sandbox:
             f"--nofile={limits.open_files}",
             "--core=0",
             "--",
-            *_bwrap_args(fds, limits),
+            *_bwrap_args(files, limits),
         ]
-        for path, fd in extra.items():
-            command += ["--ro-bind-data", str(fd), path]
+        for path in ("/etc/hosts", "/etc/passwd", "/etc/group"):
+            command += ["--ro-bind-data", str(numbers[path]), path]
         command += ["--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
+
+        stdin_read, stdin_write = (
+            os.pipe()
+            if self.keep_stdin_open
+            else (os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), None)
+        )
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        netns = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        theirs = [netns, stdin_read, stdout_write, stderr_write, *payload.values()]
         try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE if self.keep_stdin_open else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=[*fds.values(), *extra.values()],
-                start_new_session=True,
-                cwd="/",
-                env={"PATH": "/usr/bin:/bin"},
-            )
-        except OSError as exc:
+            pid = self._launcher.spawn(command, theirs)
+        except (OSError, SandboxUnavailable) as exc:
+            for fd in (stdout_read, stderr_read, stdin_write):
+                if fd is not None:
+                    os.close(fd)
             self._release()
             raise SandboxUnavailable(f"cannot start bubblewrap: {exc}") from exc
         finally:
-            for fd in [*fds.values(), *extra.values()]:
+            for fd in theirs:
                 os.close(fd)
+        self.process = _Run(pid, stdin_write, stdout_read, stderr_read)
         self._started = time.monotonic()
         for stream in ("stdout", "stderr"):
             reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
@@ -469,12 +588,12 @@ class Sandbox:
         if self._lease is None:
             return
         try:
-            if not _kill_uid(self._lease.uid, self._cgroup):
+            launcher = self._launcher.process.pid if self._launcher else None
+            if not _kill_uid(self._lease.uid, self._cgroup, launcher):
                 raise SandboxUnavailable(f"processes of sandbox uid {self._lease.uid} survive")
             if self._cgroup is not None:
                 if self._cgroup.oom_killed() and self.result.limit in (None, "time"):
                     self.result.limit = "memory"
-                self._cgroup.destroy()
                 self._cgroup = None
         finally:
             UIDS.release(self._lease)
@@ -500,7 +619,7 @@ class Sandbox:
 
     def _wait(self) -> None:
         assert self.process is not None
-        _, status = os.waitpid(self.process.pid, 0)
+        status = self._launcher.wait(self.process.pid)
         self.process.returncode = os.waitstatus_to_exitcode(status)
         now = time.monotonic()
         result = self.result
