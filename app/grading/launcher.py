@@ -10,9 +10,11 @@ Runs as its own script (no imports from the app, started by ``LauncherClient``):
 
     python3 launcher.py SOCKET_FD CGROUP_PROCS_FILE
 
-Requests arrive on a SOCK_SEQPACKET socket as JSON ``{"argv": [...], "fds": [targets]}``
-with the descriptors attached (network namespace, stdin, stdout, stderr, then one per
-target); the answer is ``{"pid": N}``, and later ``{"exit": N, "status": S}``. It exits
+Requests arrive on a SOCK_SEQPACKET socket as JSON: ``argv``, ``fds`` (target numbers),
+``uid`` and ``limits`` (``{"RLIMIT_...": [soft, hard]}``), with the descriptors attached
+(network namespace, stdin, stdout, stderr, then one per target). The child sets the
+limits, drops every capability and becomes ``uid`` before exec. The answer is
+``{"pid": N}``, and later ``{"exit": N, "status": S}``. The launcher exits
 when the socket closes (its grader is gone).
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -28,12 +31,33 @@ import sys
 
 CLONE_NEWNET = 0x40000000
 PR_SET_CHILD_SUBREAPER = 36
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
 FIRST_FREE_FD = 64
 MAX_FDS = 32
 
 
-def _child(argv: list[str], fds: list[int], targets: list[int]) -> None:
-    """In the forked child: enter the namespace, lay out the descriptors, exec."""
+def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) -> None:
+    """Limits first (as root), then no capabilities, no groups, the run's uid."""
+    for name, (soft, hard) in limits.items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    for cap in range(64):  # empty the bounding set (EINVAL past the last capability)
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)  # as root: real, effective and saved uid; permitted caps are dropped
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
+    if libc.capset(header, data) != 0 or os.getuid() != uid or os.geteuid() != uid:
+        os._exit(125)
+
+
+def _child(argv: list[str], fds: list[int], targets: list[int], uid: int | None,
+           limits: dict[str, list[int]]) -> None:
+    """In the forked child: enter the namespace, lay out the descriptors, become the run's
+    unprivileged uid under its limits, exec."""
     libc = ctypes.CDLL(None, use_errno=True)
     try:
         netns, *rest = fds
@@ -50,7 +74,13 @@ def _child(argv: list[str], fds: list[int], targets: list[int]) -> None:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        os.execvp(argv[0], argv)
+        if uid is not None:
+            _drop_privileges(libc, uid, limits)
+        # execv, not execvp: after setuid nothing may be imported any more (the grader's
+        # Python may live where the run's uid cannot read), and argv[0] is absolute.
+        os.execv(argv[0], argv)
+    except BaseException as exc:  # on the run's stderr, for the grader's report
+        os.write(2, f"launcher: cannot start the sandbox: {exc!r}\n".encode())
     finally:
         os._exit(127)
 
@@ -78,7 +108,8 @@ def serve(sock: socket.socket) -> None:
         request = json.loads(message)
         pid = os.fork()
         if pid == 0:
-            _child(request["argv"], fds, request["fds"])
+            _child(request["argv"], fds, request["fds"], request.get("uid"),
+                   request.get("limits", {}))
         ours.add(pid)
         for fd in fds:
             os.close(fd)

@@ -4,9 +4,10 @@ Isolation, in the order a process meets it:
 
 * it is forked by the slot's launcher (launcher.py) inside the slot's memory cgroup, which
   meters tmpfs, shared memory and memfds too;
-* ``prlimit`` sets the resource limits, then the process drops to a *dedicated
-  unprivileged uid* leased for this run only (RLIMIT_NPROC is not enforced for root, and
-  a uid of its own makes the process count per run and lets us prove nothing survives);
+* the launcher sets the resource limits, then the process drops every capability and
+  becomes a *dedicated unprivileged uid* leased for this run only (RLIMIT_NPROC is not
+  enforced for root, and a uid of its own makes the process count per run and lets us
+  prove nothing survives);
 * ``bwrap`` gives it new user, pid, ipc, uts, cgroup and mount namespaces, no
   capabilities, no further user namespaces, a read-only view of the Python runtime and
   system libraries only, and fresh size-limited tmpfs folders for its files and ``/tmp``;
@@ -219,7 +220,7 @@ def sandbox_problem() -> str | None:
         return "the grader must run as root to create network namespaces and drop to sandbox uids"
     if problem := cgroup_problem():
         return problem
-    for tool in ("bwrap", "prlimit", "setpriv"):
+    for tool in ("bwrap",):
         if not shutil.which(tool):
             return f"'{tool}' is not installed (apt-get install bubblewrap util-linux)"
     if not os.access(SANDBOX_PYTHON, os.X_OK):
@@ -237,7 +238,7 @@ def sandbox_problem() -> str | None:
 
 def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     args = [
-        "bwrap",
+        shutil.which("bwrap") or "/usr/bin/bwrap",
         "--unshare-user",
         "--uid",
         "1000",
@@ -349,9 +350,12 @@ class Launcher:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, argv: list[str], fds: list[int]) -> int:
-        """Start ``argv`` with ``fds`` = [netns, stdin, stdout, stderr, *passed as 3, 4...]."""
-        request = {"argv": argv, "fds": list(range(3, 3 + len(fds) - 4))}
+    def spawn(self, argv: list[str], fds: list[int], uid: int | None = None,
+              limits: dict[str, list[int]] | None = None) -> int:
+        """Start ``argv`` with ``fds`` = [netns, stdin, stdout, stderr, *passed as 3, 4...],
+        as ``uid`` under ``limits`` (resource names to [soft, hard])."""
+        request = {"argv": argv, "fds": list(range(3, 3 + len(fds) - 4)), "uid": uid,
+                   "limits": limits or {}}
         with self._lock:
             socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
             try:
@@ -465,23 +469,17 @@ class Sandbox:
         numbers = {name: 3 + index for index, name in enumerate(payload)}
         files = {name: numbers[name] for name in self.files}
         uid = self._lease.uid
-        command = [
-            "setpriv",
-            f"--reuid={uid}",
-            f"--regid={uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--",
-            "prlimit",
-            f"--nproc={limits.processes}",
-            f"--as={limits.memory_bytes}",
+        # The launcher sets these limits, then drops to the leased uid, before exec.
+        rlimits = {
+            "RLIMIT_NPROC": [limits.processes] * 2,
+            "RLIMIT_AS": [limits.memory_bytes] * 2,
             # SIGXCPU at the soft limit names the limit; SIGKILL a second later if ignored.
-            f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-            f"--fsize={limits.file_size_bytes}",
-            f"--nofile={limits.open_files}",
-            "--core=0",
-            "--",
+            "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 1],
+            "RLIMIT_FSIZE": [limits.file_size_bytes] * 2,
+            "RLIMIT_NOFILE": [limits.open_files] * 2,
+            "RLIMIT_CORE": [0, 0],
+        }
+        command = [
             *_bwrap_args(files, limits),
         ]
         for path in ("/etc/hosts", "/etc/passwd", "/etc/group"):
@@ -498,7 +496,7 @@ class Sandbox:
         netns = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         theirs = [netns, stdin_read, stdout_write, stderr_write, *payload.values()]
         try:
-            pid = self._launcher.spawn(command, theirs)
+            pid = self._launcher.spawn(command, theirs, uid=uid, limits=rlimits)
         except (OSError, SandboxUnavailable) as exc:
             for fd in (stdout_read, stderr_read, stdin_write):
                 if fd is not None:
