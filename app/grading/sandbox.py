@@ -46,8 +46,6 @@ UID_COUNT = int(os.environ.get("LOOPBACK_SANDBOX_UID_COUNT", "64"))
 LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"))
 WORKDIR = "/work"
 SHM_BYTES = 1 * MiB
-# Joins the run's cgroups, then becomes the sandbox: runs as root, before setpriv.
-
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
 HIDDEN_TREES = ("/usr/local",)  # locally installed software is not part of the runtime
@@ -130,6 +128,7 @@ class UidPool:
     def __init__(self, base: int = UID_BASE, count: int = UID_COUNT, lock_dir: Path = LOCK_DIR):
         self.base, self.count, self.lock_dir = base, count, lock_dir
         self._mutex = threading.Lock()
+        self._checked: set[int] = set()
 
     def acquire(self, timeout: float = 30.0) -> _UidLease:
         self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -146,8 +145,11 @@ class UidPool:
                     except BlockingIOError:
                         os.close(handle)
                         continue
-                    if _processes_of(uid):  # a leftover of a crashed grader: clean first
+                    # The first lease of a uid in this process: clean up after a grader
+                    # that crashed (later runs are swept by our own release).
+                    if uid not in self._checked and _processes_of(uid):
                         _kill_uid(uid)
+                    self._checked.add(uid)
                     return _UidLease(uid, handle)
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("no free sandbox uid: too many gradings at once")
