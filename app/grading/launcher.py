@@ -54,8 +54,13 @@ def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) 
         os._exit(125)
 
 
-def _child(argv: list[str], fds: list[int], targets: list[int], uid: int | None,
-           limits: dict[str, list[int]]) -> None:
+def _child(
+    argv: list[str],
+    fds: list[int],
+    targets: list[int],
+    uid: int | None,
+    limits: dict[str, list[int]],
+) -> None:
     """In the forked child: enter the namespace, lay out the descriptors, become the run's
     unprivileged uid under its limits, exec."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -108,8 +113,9 @@ def serve(sock: socket.socket) -> None:
         request = json.loads(message)
         pid = os.fork()
         if pid == 0:
-            _child(request["argv"], fds, request["fds"], request.get("uid"),
-                   request.get("limits", {}))
+            _child(
+                request["argv"], fds, request["fds"], request.get("uid"), request.get("limits", {})
+            )
         ours.add(pid)
         for fd in fds:
             os.close(fd)

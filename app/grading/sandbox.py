@@ -352,12 +352,21 @@ class Launcher:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, argv: list[str], fds: list[int], uid: int | None = None,
-              limits: dict[str, list[int]] | None = None) -> int:
+    def spawn(
+        self,
+        argv: list[str],
+        fds: list[int],
+        uid: int | None = None,
+        limits: dict[str, list[int]] | None = None,
+    ) -> int:
         """Start ``argv`` with ``fds`` = [netns, stdin, stdout, stderr, *passed as 3, 4...],
         as ``uid`` under ``limits`` (resource names to [soft, hard])."""
-        request = {"argv": argv, "fds": list(range(3, 3 + len(fds) - 4)), "uid": uid,
-                   "limits": limits or {}}
+        request = {
+            "argv": argv,
+            "fds": list(range(3, 3 + len(fds) - 4)),
+            "uid": uid,
+            "limits": limits or {},
+        }
         with self._lock:
             socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
             try:
