@@ -10,11 +10,7 @@ database, creates users and API tokens with the CLI, and talks to the JSON API.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,80 +26,27 @@ from app.bank.files import read_directory  # noqa: E402
 from app.bank.loader import BUILTIN_BANK  # noqa: E402
 from app.grading.engine import grade  # noqa: E402
 from app.grading.sandbox import sandbox_problem  # noqa: E402
-
-BIN = ROOT / ".venv" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import LiveServer  # noqa: E402
 
 
-class Server:
-    def __init__(self, folder: Path, workers: int):
-        self.env = {
-            **os.environ,
-            "LOOPBACK_INSTANCE": str(folder),
-            "FLASK_APP": "wsgi",
-            "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
-            "START_GRADING_WORKERS": "1",
-            "GRADING_WORKERS": str(workers),
-            "MAX_PENDING_SUBMISSIONS": "100",
-            "SUBMISSIONS_PER_MINUTE": "1000",
-        }
-        self.env.pop("REDIS_URL", None)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
+def serve(folder: Path, workers: int) -> LiveServer:
+    """The app as `make run` serves it, with limits wide enough for a burst."""
+    server = LiveServer(
+        folder,
+        folder / "bench.sqlite3",
+        GRADING_WORKERS=workers,
+        MAX_PENDING_SUBMISSIONS=100,
+        SUBMISSIONS_PER_MINUTE=1000,
+    )
+    server.flask("db", "upgrade")
+    server.flask("bank", "load")
+    server.start(threads=64)
+    return server
 
-    def flask(self, *args: str) -> str:
-        return subprocess.run(
-            [str(BIN / "flask"), *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
 
-    def start(self) -> None:
-        self.flask("db", "upgrade")
-        self.flask("bank", "load")
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--workers",
-                "1",
-                "--threads",
-                "64",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.base + "/api/v1/openapi.json", timeout=1)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise SystemExit("the web app did not start")
-
-    def token(self, email: str) -> str:
-        self.flask("users", "create", email, "--password", "bench-password")
-        return self.flask("users", "token", email).splitlines()[-1]
-
-    def stop(self) -> None:
-        if self.process:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(20)
+def token(server: LiveServer, email: str) -> str:
+    server.flask("users", "create", email, "--password", "bench-password")
+    return server.flask("users", "token", email).strip().splitlines()[-1]
 
 
 def submit_and_wait(
@@ -138,16 +81,15 @@ def main() -> None:
     echo = next(q for q in questions if q.slug == "tcp-echo")
 
     with tempfile.TemporaryDirectory() as folder:
-        server = Server(Path(folder), workers=2)
-        server.start()
+        server = serve(Path(folder), workers=2)
         try:
-            tokens = [server.token(f"bench{i}@example.com") for i in range(args.users)]
+            tokens = [token(server, f"bench{i}@example.com") for i in range(args.users)]
             engine_s, web_s = [], []
             for _ in range(args.rounds):  # alternate, so both see the same machine
                 started = time.perf_counter()
                 assert grade(echo.spec, echo.reference_files).verdict == "passed"
                 engine_s.append(time.perf_counter() - started)
-                elapsed, data = submit_and_wait(server.base, tokens[0], echo.reference_files)
+                elapsed, data = submit_and_wait(server.url, tokens[0], echo.reference_files)
                 assert data["verdict"] == "passed", data
                 web_s.append(elapsed)
             engine, web = statistics.median(engine_s), statistics.median(web_s)
@@ -161,7 +103,7 @@ def main() -> None:
                 results = list(
                     pool.map(
                         lambda token: submit_and_wait(
-                            server.base, token, echo.reference_files, poll=0.25
+                            server.url, token, echo.reference_files, poll=0.25
                         )[1],
                         jobs,
                     )

@@ -178,3 +178,82 @@ def reference_files(app, slug: str) -> dict[str, str]:
     with app.app_context():
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
         return dict(question.reference_files)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app served as `make run` serves it (gunicorn, embedded grading workers) on a
+    SQLite file, for the browser tests and the web benchmark. ``settings`` become
+    environment variables of the server and of ``flask`` commands."""
+
+    def __init__(self, folder: Path, database: Path, **settings: object):
+        self.env = {
+            **os.environ,
+            "LOOPBACK_INSTANCE": str(folder),
+            "FLASK_APP": "wsgi",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "START_GRADING_WORKERS": "1",
+            **{key: str(value) for key, value in settings.items()},
+        }
+        self.env.pop("REDIS_URL", None)
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.process = None
+
+    def flask(self, *args: str) -> str:
+        import subprocess
+
+        return subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "flask"), *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def start(self, threads: int = 32, timeout: float = 30) -> None:
+        import subprocess
+        import time
+
+        import requests
+
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "--workers",
+                "1",
+                "--threads",
+                str(threads),
+                "--bind",
+                self.url.removeprefix("http://"),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the live server did not start")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(20)

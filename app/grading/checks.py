@@ -84,6 +84,11 @@ MS = {"type": "integer", "minimum": 1}
 
 
 # -- output ----------------------------------------------------------------------------
+def _found(pattern: str, text: str) -> bool:
+    """Does ``pattern`` match the (bounded) output, line by line?"""
+    return re.search(pattern, text[:REGEX_TEXT], re.MULTILINE) is not None
+
+
 @expectation("stdout_contains", TEXT)
 def stdout_contains(obs: Observation, text: str) -> Outcome:
     ok = text in obs.stdout
@@ -94,7 +99,7 @@ def stdout_contains(obs: Observation, text: str) -> Outcome:
 
 @expectation("stdout_matches", TEXT)
 def stdout_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stdout[:REGEX_TEXT], re.MULTILINE) is not None
+    ok = _found(pattern, obs.stdout)
     return Outcome(
         ok,
         f"Output should match /{pattern}/.",
@@ -106,7 +111,7 @@ def stdout_matches(obs: Observation, pattern: str) -> Outcome:
 
 @expectation("stdout_not_matches", TEXT)
 def stdout_not_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stdout[:REGEX_TEXT], re.MULTILINE) is None
+    ok = not _found(pattern, obs.stdout)
     return Outcome(
         ok,
         f"Output should not match /{pattern}/.",
@@ -118,7 +123,7 @@ def stdout_not_matches(obs: Observation, pattern: str) -> Outcome:
 
 @expectation("stderr_not_matches", TEXT)
 def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
-    ok = re.search(pattern, obs.stderr[:REGEX_TEXT], re.MULTILINE) is None
+    ok = not _found(pattern, obs.stderr)
     return Outcome(
         ok,
         f"Error output should not match /{pattern}/.",

@@ -18,11 +18,12 @@ from tests.helpers import (
     POSTGRES_URL,
     REDIS_URL,
     bank_check_count,
+    free_port,
     make_app,
     reachable,
     require,
 )
-from tests.jobs.conftest import SLOW_CLIENT, Deployment, free_port, wait_for
+from tests.jobs.conftest import SLOW_CLIENT, Deployment, wait_for
 
 POSTGRES, REDIS = POSTGRES_URL, REDIS_URL
 
