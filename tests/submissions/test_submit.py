@@ -85,12 +85,18 @@ def test_non_utf8_upload_is_refused(app, client, auth):
 
 def test_anonymous_and_unpublished_are_refused(app, client, learner):
     anonymous = app.test_client()
+    token = csrf_token(anonymous.get("/auth/login").get_data(as_text=True))
     response = anonymous.post(
         "/questions/tcp-echo/submissions",
         json={"files": {"client": "x"}},
-        headers={"Accept": "application/json"},
+        headers={"Accept": "application/json", "X-CSRFToken": token},
     )
-    assert response.status_code in (400, 401)  # CSRF first for browsers without a session
+    assert response.status_code == 401
+    assert "Sign in" in response.get_json()["error"]
+    forged = app.test_client().post(  # no token at all: refused before anything else
+        "/questions/tcp-echo/submissions", json={"files": {"client": "x"}}
+    )
+    assert forged.status_code == 400
     with app.app_context():
         question = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo"))
         question.published = False
