@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(os.environ.get("LOOPBACK_CGROUP_ROOT", "/sys/fs/cgroup"))
@@ -34,6 +35,11 @@ def _v1_root() -> Path | None:
     return memory if (memory / "memory.limit_in_bytes").exists() else None
 
 
+def _v1_cpu_root() -> Path | None:
+    cpuacct = ROOT / "cpuacct"
+    return cpuacct if (cpuacct / "cpuacct.usage").exists() else None
+
+
 def cgroup_problem() -> str | None:
     """Why per-run cgroups cannot be made here, or None."""
     if _v2_root() is None and _v1_root() is None:
@@ -48,10 +54,10 @@ def cgroup_problem() -> str | None:
 
 def remove_stale_groups() -> None:
     """Remove the empty groups of grader processes that are gone (names end in their pid)."""
-    parent = _v2_root() or _v1_root()
-    if parent is None or not (parent / GROUP).is_dir():
-        return
-    for group in (parent / GROUP).iterdir():
+    parents = [root / GROUP for root in (_v2_root() or _v1_root(), _v1_cpu_root()) if root]
+    for group in (g for parent in parents if parent.is_dir() for g in parent.iterdir()):
+        if not group.is_dir():
+            continue
         owner = (
             group.name.rsplit("-", 1)[-1]
             if group.name.startswith("slot-")
@@ -67,6 +73,9 @@ class RunCgroup:
         name = name or f"run-{os.getpid()}-{next(_counter)}"
         self.dirs: list[Path] = []
         self.memory_dir: Path
+        self.cpu_dir: Path | None = None
+        self.memory_limit: int | None = memory_bytes
+        self._peak_fd: int | None = None
         v2 = _v2_root()
         if v2 is not None:
             parent = v2 / GROUP
@@ -78,7 +87,7 @@ class RunCgroup:
             group = parent / name
             group.mkdir(exist_ok=True)
             self.dirs = [group]
-            self.memory_dir = group
+            self.memory_dir = self.cpu_dir = group
             (group / "memory.max").write_text(str(memory_bytes))
             with contextlib.suppress(OSError):
                 (group / "memory.swap.max").write_text("0")
@@ -95,8 +104,17 @@ class RunCgroup:
         with contextlib.suppress(OSError):  # no swap to escape into
             (memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
         self.version = 1
+        if (cpu_root := _v1_cpu_root()) is not None:  # CPU time is only reported: optional
+            with contextlib.suppress(OSError):
+                cpu = cpu_root / GROUP / name
+                cpu.mkdir(parents=True, exist_ok=True)
+                self.dirs.append(cpu)
+                self.cpu_dir = cpu
 
     def set_memory_limit(self, memory_bytes: int) -> None:
+        if memory_bytes == self.memory_limit:
+            return
+        self.memory_limit = memory_bytes
         if self.version == 2:
             (self.memory_dir / "memory.max").write_text(str(memory_bytes))
             return
@@ -111,19 +129,18 @@ class RunCgroup:
                 return
             except OSError:
                 continue
+        self.memory_limit = None
         raise OSError(f"cannot set the memory limit of {self.memory_dir}")
 
     @property
     def procs_files(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
-    def pids(self, exclude: int | None = None) -> set[int]:
-        found: set[int] = set()
-        for path in self.procs_files:
-            with contextlib.suppress(FileNotFoundError):
-                found.update(int(line) for line in Path(path).read_text().split())
-        found.discard(exclude)
-        return found
+    def pids(self, exclude: Iterable[int] = ()) -> set[int]:
+        with contextlib.suppress(FileNotFoundError):
+            found = {int(line) for line in (self.memory_dir / "cgroup.procs").read_text().split()}
+            return found.difference(exclude)
+        return set()
 
     def _pressure(self) -> int:
         """OOM kills plus times the limit was hit, so far (the counters only grow)."""
@@ -140,14 +157,65 @@ class RunCgroup:
             return 0
 
     def begin_run(self) -> None:
-        """A long-lived group serves run after run: count memory pressure from now on."""
+        """A long-lived group serves run after run: count memory pressure, CPU time and
+        the memory peak from now on."""
         self._baseline = self._pressure()
+        self._cpu_base = self._cpu_ns()
+        self._memory_base = self._reset_peak()
+
+    def _cpu_ns(self) -> int | None:
+        try:
+            if self.version == 2:
+                stat = (self.memory_dir / "cpu.stat").read_text().split()
+                return int(dict(zip(stat[::2], stat[1::2], strict=False))["usage_usec"]) * 1000
+            return int((self.cpu_dir / "cpuacct.usage").read_text()) if self.cpu_dir else None
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def _reset_peak(self) -> int | None:
+        """Restart the group's memory high-water mark; the usage it starts from."""
+        try:
+            if self.version == 1:
+                (self.memory_dir / "memory.max_usage_in_bytes").write_text("0")
+                return int((self.memory_dir / "memory.usage_in_bytes").read_text())
+            if self._peak_fd is None:  # v2: a reset holds for the descriptor (Linux 6.12+)
+                self._peak_fd = os.open(self.memory_dir / "memory.peak", os.O_RDWR)
+            os.write(self._peak_fd, b"reset")
+            return int((self.memory_dir / "memory.current").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _peak(self) -> int | None:
+        try:
+            if self.version == 1:
+                return int((self.memory_dir / "memory.max_usage_in_bytes").read_text())
+            return int(os.pread(self._peak_fd, 64, 0)) if self._peak_fd is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def usage(self) -> tuple[int | None, int | None]:
+        """CPU milliseconds and peak memory bytes of this run so far, as far as the
+        kernel can tell (None where it cannot): the group's, less what the launcher
+        held before the run started."""
+        cpu, peak = self._cpu_ns(), self._peak()
+        base_cpu, base_memory = (
+            getattr(self, "_cpu_base", None),
+            getattr(self, "_memory_base", None),
+        )
+        cpu_ms = (cpu - base_cpu) // 1_000_000 if cpu is not None and base_cpu is not None else None
+        peak_bytes = (
+            max(peak - base_memory, 0) if peak is not None and base_memory is not None else None
+        )
+        return cpu_ms, peak_bytes
 
     def oom_killed(self) -> bool:
         return self._pressure() > getattr(self, "_baseline", 0)
 
     def destroy(self, timeout: float = 5.0) -> None:
         """Remove the groups once their processes are gone (the caller killed them)."""
+        if self._peak_fd is not None:
+            os.close(self._peak_fd)
+            self._peak_fd = None
         deadline = time.monotonic() + timeout
         for directory in self.dirs:
             while True:

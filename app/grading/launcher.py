@@ -6,20 +6,27 @@ cgroup paid that every time. Children inherit their parent's cgroup for free: th
 joins once, then every run starts inside. It is also the runs' subreaper, so nothing a run
 leaves behind lingers as a zombie of init.
 
-Runs as its own script (no imports from the app, started by ``LauncherClient``):
+Forking costs about a millisecond, so it happens ahead of time: a *spare* child waits,
+already forked and prepared (capability bounding set emptied, own session), for the next
+request; the launcher hands the request to it and forks the next spare while the run
+starts.
 
-    python3 launcher.py SOCKET_FD CGROUP_PROCS_FILE
+Runs as its own script (no imports from the app, started by ``Launcher`` in sandbox.py):
+
+    python3 launcher.py SOCKET_FD CGROUP_PROCS_FILE...
 
 Requests arrive on a SOCK_SEQPACKET socket as JSON: ``argv``, ``fds`` (target numbers),
 ``uid`` and ``limits`` (``{"RLIMIT_...": [soft, hard]}``), with the descriptors attached
 (network namespace, stdin, stdout, stderr, then one per target). The child sets the
 limits, drops every capability and becomes ``uid`` before exec. The answer is
-``{"pid": N}``, and later ``{"exit": N, "status": S}``. The launcher exits
-when the socket closes (its grader is gone).
+``{"pid": N}``, then ``{"spare": M}`` (the next spare, which is no run's process), and
+later ``{"exit": N, "status": S}``. The launcher exits when the socket closes (its grader is
+gone); a spare exits when the launcher does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -38,13 +45,24 @@ FIRST_FREE_FD = 64
 MAX_FDS = 32
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _prepare(libc: ctypes.CDLL) -> None:
+    """What a spare does before it knows its run: none of this needs the request."""
+    for cap in range(64):  # empty the bounding set (EINVAL past the last capability)
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    os.setsid()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) -> None:
     """Limits first (as root), then no capabilities, no groups, the run's uid."""
     for name, (soft, hard) in limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
-    for cap in range(64):  # empty the bounding set (EINVAL past the last capability)
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)  # as root: real, effective and saved uid; permitted caps are dropped
@@ -54,40 +72,67 @@ def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) 
         os._exit(125)
 
 
-def _child(
+def _spare(control: socket.socket) -> None:
+    """In a spare: get ready, wait for a request, then become its run (or exit if the
+    launcher is gone)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _prepare(libc)
+        message, fds, _, _ = socket.recv_fds(control, 65536, MAX_FDS)
+        if not message:
+            os._exit(0)
+        request = json.loads(message)
+        limits = request.get("limits", {})
+        _run(libc, request["argv"], fds, request["fds"], request.get("uid"), limits)
+    except BaseException as exc:  # on the run's stderr when it has one, for the report
+        with contextlib.suppress(OSError):
+            os.write(2, f"launcher: cannot start the sandbox: {exc!r}\n".encode())
+    finally:
+        os._exit(127)
+
+
+def _run(
+    libc: ctypes.CDLL,
     argv: list[str],
     fds: list[int],
     targets: list[int],
     uid: int | None,
     limits: dict[str, list[int]],
 ) -> None:
-    """In the forked child: enter the namespace, lay out the descriptors, become the run's
-    unprivileged uid under its limits, exec."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    try:
-        netns, *rest = fds
-        if libc.setns(netns, CLONE_NEWNET) != 0:
-            os._exit(126)
-        # Move everything out of the way first, then into place (0, 1, 2, targets...).
-        high = [
-            os.dup2(fd, FIRST_FREE_FD + index, inheritable=False) for index, fd in enumerate(rest)
-        ]
-        for target, fd in zip([0, 1, 2, *targets], high, strict=True):
-            os.dup2(fd, target, inheritable=True)
-        # Targets are 3, 4, ...: everything above them goes (the socket, the pipes).
-        os.closerange(3 + len(targets), os.sysconf("SC_OPEN_MAX"))
-        os.setsid()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        if uid is not None:
-            _drop_privileges(libc, uid, limits)
-        # execv, not execvp: after setuid nothing may be imported any more (the grader's
-        # Python may live where the run's uid cannot read), and argv[0] is absolute.
-        os.execv(argv[0], argv)
-    except BaseException as exc:  # on the run's stderr, for the grader's report
-        os.write(2, f"launcher: cannot start the sandbox: {exc!r}\n".encode())
-    finally:
-        os._exit(127)
+    """Enter the namespace, lay out the descriptors, become the run's unprivileged uid
+    under its limits, exec."""
+    netns, *rest = fds
+    if libc.setns(netns, CLONE_NEWNET) != 0:
+        os._exit(126)
+    # Move everything out of the way first, then into place (0, 1, 2, targets...).
+    high = [os.dup2(fd, FIRST_FREE_FD + index, inheritable=False) for index, fd in enumerate(rest)]
+    for target, fd in zip([0, 1, 2, *targets], high, strict=True):
+        os.dup2(fd, target, inheritable=True)
+    # Targets are 3, 4, ...: everything above them goes (the sockets, the pipes).
+    os.closerange(3 + len(targets), os.sysconf("SC_OPEN_MAX"))
+    if uid is not None:
+        _drop_privileges(libc, uid, limits)
+    # execv, not execvp: after setuid nothing may be imported any more (the grader's
+    # Python may live where the run's uid cannot read), and argv[0] is absolute.
+    os.execv(argv[0], argv)
+
+
+class Spare:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.pid = os.fork()
+        if self.pid == 0:
+            keep = theirs.fileno()
+            os.closerange(3, keep)  # nothing of the launcher's: its socket, its wake pipe
+            os.closerange(keep + 1, FIRST_FREE_FD)
+            _spare(theirs)
+        theirs.close()
+        self.control = ours
+
+    def start(self, message: bytes, fds: list[int]) -> None:
+        socket.send_fds(self.control, [message], fds)
+        self.control.close()
 
 
 def serve(sock: socket.socket) -> None:
@@ -96,7 +141,8 @@ def serve(sock: socket.socket) -> None:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     ours: set[int] = set()
-    sock.send(b'{"ready": true}')
+    spare = Spare()
+    sock.send(json.dumps({"ready": True, "spare": spare.pid}).encode())
     while True:
         ready, _, _ = select.select([sock, wake_read], [], [])
         if wake_read in ready:
@@ -110,20 +156,22 @@ def serve(sock: socket.socket) -> None:
             continue
         if not message:
             return
-        request = json.loads(message)
-        pid = os.fork()
-        if pid == 0:
-            _child(
-                request["argv"], fds, request["fds"], request.get("uid"), request.get("limits", {})
-            )
-        ours.add(pid)
+        run = spare
+        try:
+            run.start(message, fds)
+        except OSError:  # the spare died (killed from outside): start the run in a new one
+            run = Spare()
+            run.start(message, fds)
+        ours.add(run.pid)
+        sock.send(json.dumps({"pid": run.pid}).encode())
         for fd in fds:
             os.close(fd)
-        sock.send(json.dumps({"pid": pid}).encode())
+        spare = Spare()
+        sock.send(json.dumps({"spare": spare.pid}).encode())
 
 
 def _reap(sock: socket.socket, ours: set[int]) -> None:
-    """Collect every child that ended: ours are reported, adopted orphans just buried."""
+    """Collect every child that ended: runs are reported, adopted orphans just buried."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -137,9 +185,10 @@ def _reap(sock: socket.socket, ours: set[int]) -> None:
 
 
 def main() -> None:
-    sock_fd, procs_file = int(sys.argv[1]), sys.argv[2]
-    with open(procs_file, "w") as handle:  # join the slot's cgroup, once
-        handle.write(str(os.getpid()))
+    sock_fd, procs_files = int(sys.argv[1]), sys.argv[2:]
+    for procs_file in procs_files:  # join the slot's cgroups, once
+        with open(procs_file, "w") as handle:
+            handle.write(str(os.getpid()))
     ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     serve(socket.socket(fileno=sock_fd))
 

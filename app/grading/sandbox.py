@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import queue
@@ -29,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -44,12 +46,14 @@ SANDBOX_PYTHON = os.environ.get("LOOPBACK_SANDBOX_PYTHON", "/usr/bin/python3")
 UID_BASE = int(os.environ.get("LOOPBACK_SANDBOX_UID_BASE", "61000"))
 UID_COUNT = int(os.environ.get("LOOPBACK_SANDBOX_UID_COUNT", "64"))
 LOCK_DIR = Path(os.environ.get("LOOPBACK_SANDBOX_LOCKS", "/run/loopback-sandbox"))
+ETC_PARENT = Path(os.environ.get("LOOPBACK_SANDBOX_ETC", "/run/loopback-sandbox-etc"))
 WORKDIR = "/work"
 SHM_BYTES = 1 * MiB
 # What the sandbox sees of the host, read-only. No /usr/local, /home, /root, /srv, /opt.
 READ_ONLY_TREES = ("/usr",)
 HIDDEN_TREES = ("/usr/local",)  # locally installed software is not part of the runtime
 HOST_SYMLINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The sandbox's /etc: copies of these host files and our own hosts, passwd and group.
 ETC_FILES = (
     "/etc/ld.so.cache",
     "/etc/localtime",
@@ -107,6 +111,8 @@ class RunResult:
     limit: str | None = None  # which limit stopped or broke the program
     killed: bool = False  # stopped by the grader (end of check or a limit), not by itself
     exited_at: float | None = None  # monotonic time of exit
+    cpu_ms: int | None = None  # CPU time of the run's processes, from its cgroup
+    peak_memory_bytes: int | None = None  # the cgroup's high-water mark during the run
 
     @property
     def exited_by_itself(self) -> bool:
@@ -191,20 +197,30 @@ def _task_count(uid: int) -> int:
     return count
 
 
-def _kill_uid(
-    uid: int, cgroup: RunCgroup | None = None, launcher: int | None = None, timeout: float = 5.0
-) -> bool:
-    """SIGKILL every process of the run until none is left: those the run's cgroup lists
-    (cheap to read, so it is watched until it stays empty: a process forked during a scan
-    shows up on the next), then a last sweep of everything running under ``uid``."""
+def _kill_uid(uid: int, timeout: float = 5.0) -> bool:
+    """SIGKILL every process running under ``uid`` until none is left (slow: it reads the
+    status of every process on the host, so only for what a crashed grader left)."""
+    deadline = time.monotonic() + timeout
+    while pids := _processes_of(uid):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def _kill_group(cgroup: RunCgroup, launcher: set[int], timeout: float = 5.0) -> bool:
+    """SIGKILL every process of the run's cgroup but the launcher's until the group reads
+    empty twice in a row: a task forked while the list was being read shows up on the next
+    read. The group is the authority: a run's processes are born in it and cannot leave
+    it (the cgroup files are root's and not even mounted in the sandbox)."""
     deadline = time.monotonic() + timeout
     quiet = 0
-    while quiet < 2 or (pids := set(_processes_of(uid))):
-        if quiet >= 2:  # the uid sweep found stragglers: back to watching
-            quiet = 0
-        else:
-            pids = cgroup.pids(exclude=launcher) if cgroup else set(_processes_of(uid))
-            quiet = 0 if pids else quiet + 1
+    while quiet < 2:
+        pids = cgroup.pids(exclude=launcher)
+        quiet = 0 if pids else quiet + 1
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -238,6 +254,33 @@ def sandbox_problem() -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def sandbox_etc() -> str:
+    """A root-owned, read-only folder to bind as the sandbox's /etc, one per content: one
+    mount instead of one per file. Made once per grader process, atomically (a folder
+    renamed into place), so graders running side by side share it."""
+    contents = {
+        Path(path).name: Path(path).read_bytes() for path in ETC_FILES if os.path.exists(path)
+    }
+    contents |= {"hosts": HOSTS, "passwd": PASSWD, "group": GROUP}
+    digest = hashlib.sha256()
+    for name, data in sorted(contents.items()):
+        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+    target = ETC_PARENT / digest.hexdigest()[:16]
+    if not target.is_dir():
+        ETC_PARENT.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=ETC_PARENT, prefix=".staging-"))
+        for name, data in contents.items():
+            (staging / name).write_bytes(data)
+            (staging / name).chmod(0o644)
+        staging.chmod(0o755)
+        try:
+            staging.rename(target)
+        except OSError:  # another grader made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(target)
+
+
 def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     args = [
         shutil.which("bwrap") or "/usr/bin/bwrap",
@@ -266,9 +309,7 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     for link in HOST_SYMLINKS:
         if os.path.islink(link):
             args += ["--symlink", os.readlink(link), link]
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            args += ["--ro-bind", path, path]
+    args += ["--ro-bind", sandbox_etc(), "/etc"]
     # /dev is a tmpfs: read-only, with a tiny /dev/shm, so it is no unmetered disk.
     args += [
         "--proc",
@@ -286,7 +327,8 @@ def _bwrap_args(files: dict[str, int], limits: Limits) -> list[str]:
     args += ["--size", str(limits.disk_bytes), "--perms", "0755", "--tmpfs", WORKDIR]
     for name, fd in files.items():
         args += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{name}"]
-    args += ["--chdir", WORKDIR, "--clearenv"]
+    # The root itself is bwrap's own tmpfs: read-only too, or it would be unbounded disk.
+    args += ["--remount-ro", "/", "--chdir", WORKDIR, "--clearenv"]
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": WORKDIR,
@@ -328,7 +370,7 @@ class Launcher:
                 "-B",
                 LAUNCHER_SCRIPT,
                 str(theirs.fileno()),
-                self.cgroup.procs_files[0],
+                *self.cgroup.procs_files,
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
@@ -339,18 +381,24 @@ class Launcher:
         theirs.close()
         self.sock = ours
         self.sock.settimeout(10)
-        if json.loads(self.sock.recv(4096) or b"{}").get("ready") is not True:
+        hello = json.loads(self.sock.recv(4096) or b"{}")
+        if hello.get("ready") is not True:
             raise SandboxUnavailable("the sandbox launcher did not start")
         self.sock.settimeout(None)
+        self.spare: int = hello["spare"]
         self._lock = threading.Lock()
         self._replies: queue.Queue[int] = queue.Queue()
         self._waiters: dict[int, threading.Event] = {}
-        self._statuses: dict[int, int] = {}
+        self._exits: dict[int, dict] = {}
         self._guard = threading.Lock()
         threading.Thread(target=self._listen, daemon=True).start()
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def own_pids(self) -> set[int]:
+        """The launcher and its spare: in the slot's cgroup, but no run's processes."""
+        return {self.process.pid, self.spare}
 
     def spawn(
         self,
@@ -374,15 +422,16 @@ class Launcher:
             except queue.Empty:
                 raise SandboxUnavailable("the sandbox launcher does not answer") from None
 
-    def wait(self, pid: int) -> int:
-        """Block until run ``pid`` ends; its wait status (SIGKILL if the launcher died)."""
+    def wait(self, pid: int) -> dict:
+        """Block until run ``pid`` ends; the launcher's report of it: ``status`` is the
+        wait status (SIGKILL if the launcher died)."""
         with self._guard:
-            if pid in self._statuses:
-                return self._statuses.pop(pid)
+            if pid in self._exits:
+                return self._exits.pop(pid)
             done = self._waiters.setdefault(pid, threading.Event())
         done.wait()
         with self._guard:
-            return self._statuses.pop(pid, signal.SIGKILL)
+            return self._exits.pop(pid, {"status": signal.SIGKILL})
 
     def _listen(self) -> None:
         while True:
@@ -398,9 +447,11 @@ class Launcher:
             data = json.loads(message)
             if "pid" in data:
                 self._replies.put(data["pid"])
+            elif "spare" in data:
+                self.spare = data["spare"]
             elif "exit" in data:
                 with self._guard:
-                    self._statuses[data["exit"]] = data["status"]
+                    self._exits[data["exit"]] = data
                     done = self._waiters.pop(data["exit"], None)
                 if done:
                     done.set()
@@ -471,14 +522,8 @@ class Sandbox:
             self._release()
             raise SandboxUnavailable(f"cannot prepare the run's cgroup: {exc}") from exc
         payload = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
-        payload |= {
-            "/etc/hosts": _memfd("hosts", HOSTS),
-            "/etc/passwd": _memfd("passwd", PASSWD),
-            "/etc/group": _memfd("group", GROUP),
-        }
         # In the sandbox the payload descriptors are 3, 4, ... in this order.
-        numbers = {name: 3 + index for index, name in enumerate(payload)}
-        files = {name: numbers[name] for name in self.files}
+        files = {name: 3 + index for index, name in enumerate(payload)}
         uid = self._lease.uid
         # The launcher sets these limits, then drops to the leased uid, before exec.
         rlimits = {
@@ -490,12 +535,7 @@ class Sandbox:
             "RLIMIT_NOFILE": [limits.open_files] * 2,
             "RLIMIT_CORE": [0, 0],
         }
-        command = [
-            *_bwrap_args(files, limits),
-        ]
-        for path in ("/etc/hosts", "/etc/passwd", "/etc/group"):
-            command += ["--ro-bind-data", str(numbers[path]), path]
-        command += ["--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
+        command = [*_bwrap_args(files, limits), "--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
 
         stdin_read, stdin_write = (
             os.pipe()
@@ -597,12 +637,13 @@ class Sandbox:
         if self._lease is None:
             return
         try:
-            launcher = self._launcher.process.pid if self._launcher else None
-            if not _kill_uid(self._lease.uid, self._cgroup, launcher):
-                raise SandboxUnavailable(f"processes of sandbox uid {self._lease.uid} survive")
             if self._cgroup is not None:
+                launcher = self._launcher.own_pids() if self._launcher else set()
+                if not _kill_group(self._cgroup, launcher):
+                    raise SandboxUnavailable(f"processes of sandbox uid {self._lease.uid} survive")
                 if self._cgroup.oom_killed() and self.result.limit in (None, "time"):
                     self.result.limit = "memory"
+                self.result.cpu_ms, self.result.peak_memory_bytes = self._cgroup.usage()
                 self._cgroup = None
         finally:
             UIDS.release(self._lease)
@@ -628,8 +669,8 @@ class Sandbox:
 
     def _wait(self) -> None:
         assert self.process is not None
-        status = self._launcher.wait(self.process.pid)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
+        report = self._launcher.wait(self.process.pid)
+        self.process.returncode = os.waitstatus_to_exitcode(report["status"])
         now = time.monotonic()
         result = self.result
         result.exited_at = now

@@ -172,6 +172,40 @@ def test_secrets_and_project_files_are_invisible(sandbox, app, tmp_path):
     assert "work" in seen["ls_root"] and "root" not in seen["ls_root"]
 
 
+WRITER = """
+import json, os
+wrote = {}
+for folder in ("/", "/etc", "/usr", "/usr/lib", "/dev", "/proc", "/work", "/tmp"):
+    try:
+        with open(os.path.join(folder, "planted"), "w") as f:
+            f.write("x")
+        wrote[folder] = True
+    except OSError:
+        wrote[folder] = False
+print(json.dumps({"wrote": wrote, "etc": sorted(os.listdir("/etc"))}))
+"""
+
+
+def test_only_the_work_and_tmp_folders_are_writable(sandbox):
+    result = grade(client_spec(peer="nothing_listening", exit_code=0), {"client": WRITER})
+    check = result.checks[0]
+    assert check.status == "passed", check.stderr
+    seen = json.loads(check.stdout)
+    writable = {folder for folder, wrote in seen["wrote"].items() if wrote}
+    assert writable == {"/work", "/tmp"}
+    assert set(seen["etc"]) <= {
+        "ld.so.cache",
+        "localtime",
+        "nsswitch.conf",
+        "protocols",
+        "services",
+        "hosts",
+        "passwd",
+        "group",
+    }
+    assert {"hosts", "passwd", "group"} <= set(seen["etc"])
+
+
 KILLER = """
 import os, signal, socket
 for pid in range(1, 1 << 16):

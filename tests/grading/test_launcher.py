@@ -1,0 +1,91 @@
+"""The per-slot launcher: runs start in a spare forked ahead of time, the final sweep of a
+run leaves the launcher's own processes alone, and nothing outlives the grader."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+
+pytestmark = pytest.mark.sandbox
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_once(code: str = "print('ran')\n") -> tuple[int, bytes]:
+    sandbox = Sandbox({"main.py": code}, ["main.py"], Limits(wall_ms=5000))
+    sandbox.start()
+    pid = sandbox.pid
+    result = sandbox.finish(wait=True)
+    return pid, result.stdout
+
+
+def current_launcher():
+    lease = UIDS.acquire()
+    try:
+        return launcher_for(lease.uid)
+    finally:
+        UIDS.release(lease)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_run_starts_in_the_spare_and_the_next_spare_survives_the_sweep(sandbox):
+    run_once()
+    launcher = current_launcher()
+    spare = launcher.spare
+    pid, stdout = run_once()
+    assert stdout == b"ran\n"
+    assert pid == spare  # the run became the spare that was waiting for it
+    deadline = time.monotonic() + 2
+    while launcher.spare == spare and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert launcher.spare != spare and alive(launcher.spare)
+
+
+def test_runs_go_on_when_the_spare_is_killed_from_outside(sandbox):
+    run_once()
+    launcher = current_launcher()
+    os.kill(launcher.spare, signal.SIGKILL)
+    time.sleep(0.05)
+    _, stdout = run_once()
+    assert stdout == b"ran\n"
+    assert launcher.alive()
+
+
+GRADER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+sandbox = Sandbox({"main.py": "print('ok')"}, ["main.py"], Limits(wall_ms=5000))
+sandbox.start()
+launcher = sandbox._launcher
+sandbox.finish(wait=True)
+print(launcher.process.pid, launcher.spare, flush=True)
+"""
+
+
+def test_the_launcher_and_its_spare_end_with_their_grader(sandbox):
+    grader = subprocess.run(
+        [sys.executable, "-c", GRADER, str(ROOT)], capture_output=True, text=True, timeout=60
+    )
+    assert grader.returncode == 0, grader.stderr
+    pids = [int(word) for word in grader.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
