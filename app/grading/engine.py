@@ -197,6 +197,8 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
     result.stderr = excerpt(run.stderr[:EXCERPT_BYTES], EXCERPT_BYTES)
     result.resources = {
         "wall_ms": run.wall_ms,
+        "cpu_ms": run.cpu_ms,
+        "peak_memory_bytes": run.peak_memory_bytes,
         "exit_code": run.exit_code,
         "signal": run.signal,
         "stopped_by_grader": run.killed,

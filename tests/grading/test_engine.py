@@ -61,6 +61,32 @@ def test_progress_events_and_result_shape(sandbox):
     assert result.to_dict()["engine_version"] == engine.ENGINE_VERSION
 
 
+HUNGRY = """
+import time
+block = bytearray(96 << 20)
+for i in range(0, len(block), 4096):
+    block[i] = 1
+spin_until = time.process_time() + 0.3
+while time.process_time() < spin_until:
+    pass
+print("done")
+"""
+
+
+@pytest.mark.sandbox
+def test_resources_report_cpu_time_and_peak_memory_per_run(sandbox):
+    spec = echo_spec(peer={"kind": "nothing_listening"}, expect=[{"exit_code": 0}])
+    hungry, idle = (
+        engine.grade(spec, {"client": code}).checks[0].resources
+        for code in (HUNGRY, "print('done')\n")
+    )
+    assert hungry["cpu_ms"] >= 300
+    assert hungry["peak_memory_bytes"] >= 96 << 20
+    # The next run of the same slot starts from zero, not from the last one's figures.
+    assert idle["cpu_ms"] < 300
+    assert idle["peak_memory_bytes"] < 32 << 20
+
+
 @pytest.mark.sandbox
 def test_missing_roles_are_skipped_and_reported(sandbox):
     spec = echo_spec()

@@ -94,6 +94,8 @@ def made_up_result() -> dict:
         "duration_ms": 140,
         "resources": {
             "wall_ms": 120,
+            "cpu_ms": 37,
+            "peak_memory_bytes": 9 << 20,
             "exit_code": 0,
             "signal": None,
             "limit": None,
@@ -253,6 +255,7 @@ def test_result_page_shows_a_failed_check_in_full(app, client, learner):
         0
     ]
     assert "Server echoes a short message" in check and "Required" in check
+    assert "took 140 ms" in check and "CPU 37 ms" in check and "peak memory 9.0 MiB" in check
     assert "Every byte sent (12 bytes) should come back unchanged, in order." in check
     assert "<dt>Expected</dt>" in check and "<code>12 bytes</code>" in check
     assert "<code>5 of 12 bytes back; first difference at byte 5</code>" in check
@@ -298,6 +301,7 @@ def test_result_page_in_chinese(app, client, learner):
     assert "未通过" in html and "服务器回显一条短消息" in html
     assert "发送的每个字节（共 12 字节）都应原样按序返回。" in html
     assert "期望" in html and "实际" in html and "提示" in html and "三次握手" in html
+    assert "CPU 时间 37 ms" in html and "内存峰值 9.0 MiB" in html
     assert "Expected" not in html and "Three-way handshake" not in html
 
 
