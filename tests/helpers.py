@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from app import create_app
+from app.grading import sandbox as sandbox_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -220,7 +222,6 @@ class LiveServer:
 
     def start(self, threads: int = 32, timeout: float = 30) -> None:
         import subprocess
-        import time
 
         import requests
 
@@ -257,3 +258,20 @@ class LiveServer:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(20)
+
+
+def live_sandbox_processes(settle: float = 2.0) -> list[int]:
+    """Processes of any sandbox uid. The grader SIGKILLs them all before a check returns;
+    the kernel may still be tearing a killed one down (a thread group mid-exit), so allow
+    it a moment to vanish: anything still there after that survived."""
+    pool = sandbox_module.UIDS
+    deadline = time.monotonic() + settle
+    while True:
+        pids = [
+            pid
+            for uid in range(pool.base, pool.base + pool.count)
+            for pid in sandbox_module._processes_of(uid)
+        ]
+        if not pids or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)

@@ -76,6 +76,7 @@ class RunCgroup:
         self.cpu_dir: Path | None = None
         self.memory_limit: int | None = memory_bytes
         self._peak_fd: int | None = None
+        self._peak_supported = True
         v2 = _v2_root()
         if v2 is not None:
             parent = v2 / GROUP
@@ -114,9 +115,10 @@ class RunCgroup:
     def set_memory_limit(self, memory_bytes: int) -> None:
         if memory_bytes == self.memory_limit:
             return
-        self.memory_limit = memory_bytes
+        self.memory_limit = None  # unknown until a write succeeds
         if self.version == 2:
             (self.memory_dir / "memory.max").write_text(str(memory_bytes))
+            self.memory_limit = memory_bytes
             return
         limit = self.memory_dir / "memory.limit_in_bytes"
         swap = self.memory_dir / "memory.memsw.limit_in_bytes"
@@ -126,10 +128,10 @@ class RunCgroup:
                 first.write_text(str(memory_bytes))
                 with contextlib.suppress(FileNotFoundError):
                     second.write_text(str(memory_bytes))
+                self.memory_limit = memory_bytes
                 return
             except OSError:
                 continue
-        self.memory_limit = None
         raise OSError(f"cannot set the memory limit of {self.memory_dir}")
 
     @property
@@ -141,6 +143,21 @@ class RunCgroup:
             found = {int(line) for line in (self.memory_dir / "cgroup.procs").read_text().split()}
             return found.difference(exclude)
         return set()
+
+    def contains(self, pid: int) -> bool:
+        """Whether process ``pid`` is in this group now, as its /proc/PID/cgroup says."""
+        suffix = f"/{GROUP}/{self.memory_dir.name}"
+        try:
+            with open(f"/proc/{pid}/cgroup") as handle:
+                lines = handle.read().splitlines()
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            ours = controllers == "" if self.version == 2 else "memory" in controllers.split(",")
+            if ours:
+                return path == suffix or path.endswith(suffix)
+        return False
 
     def _pressure(self) -> int:
         """OOM kills plus times the limit was hit, so far (the counters only grow)."""
@@ -178,11 +195,15 @@ class RunCgroup:
             if self.version == 1:
                 (self.memory_dir / "memory.max_usage_in_bytes").write_text("0")
                 return int((self.memory_dir / "memory.usage_in_bytes").read_text())
+            if not self._peak_supported:
+                return None
             if self._peak_fd is None:  # v2: a reset holds for the descriptor (Linux 6.12+)
                 self._peak_fd = os.open(self.memory_dir / "memory.peak", os.O_RDWR)
             os.write(self._peak_fd, b"reset")
             return int((self.memory_dir / "memory.current").read_text())
         except (OSError, ValueError):
+            self.close()  # no reset before Linux 6.12: no peak to report
+            self._peak_supported = self.version == 1
             return None
 
     def _peak(self) -> int | None:
@@ -211,11 +232,14 @@ class RunCgroup:
     def oom_killed(self) -> bool:
         return self._pressure() > getattr(self, "_baseline", 0)
 
-    def destroy(self, timeout: float = 5.0) -> None:
-        """Remove the groups once their processes are gone (the caller killed them)."""
+    def close(self) -> None:
         if self._peak_fd is not None:
             os.close(self._peak_fd)
             self._peak_fd = None
+
+    def destroy(self, timeout: float = 5.0) -> None:
+        """Remove the groups once their processes are gone (the caller killed them)."""
+        self.close()
         deadline = time.monotonic() + timeout
         for directory in self.dirs:
             while True:

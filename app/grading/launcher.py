@@ -46,6 +46,8 @@ MAX_FDS = 32
 
 
 PR_SET_PDEATHSIG = 1
+OOM_SCORE_ADJ = "-999"  # the launcher goes last when its cgroup runs out of memory
+_launcher_pid = 0  # set in each spare
 
 
 def _prepare(libc: ctypes.CDLL) -> None:
@@ -70,12 +72,22 @@ def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) 
     data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty
     if libc.capset(header, data) != 0 or os.getuid() != uid or os.geteuid() != uid:
         os._exit(125)
+    # Changing uid cleared the parent-death signal: a run whose launcher is gone must not
+    # live on unsupervised (bwrap's own --die-with-parent starts later).
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != _launcher_pid:
+        os._exit(125)
 
 
 def _spare(control: socket.socket) -> None:
     """In a spare: get ready, wait for a request, then become its run (or exit if the
     launcher is gone)."""
+    global _launcher_pid
     try:
+        _launcher_pid = os.getppid()
+        keep = control.fileno()
+        os.closerange(3, keep)  # nothing of the launcher's: its socket, its wake pipe
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _prepare(libc)
@@ -111,6 +123,7 @@ def _run(
         os.dup2(fd, target, inheritable=True)
     # Targets are 3, 4, ...: everything above them goes (the sockets, the pipes).
     os.closerange(3 + len(targets), os.sysconf("SC_OPEN_MAX"))
+    _set_oom_score_adj("0")  # the launcher's is not for runs
     if uid is not None:
         _drop_privileges(libc, uid, limits)
     # execv, not execvp: after setuid nothing may be imported any more (the grader's
@@ -123,9 +136,6 @@ class Spare:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.pid = os.fork()
         if self.pid == 0:
-            keep = theirs.fileno()
-            os.closerange(3, keep)  # nothing of the launcher's: its socket, its wake pipe
-            os.closerange(keep + 1, FIRST_FREE_FD)
             _spare(theirs)
         theirs.close()
         self.control = ours
@@ -156,18 +166,35 @@ def serve(sock: socket.socket) -> None:
             continue
         if not message:
             return
-        run = spare
         try:
-            run.start(message, fds)
-        except OSError:  # the spare died (killed from outside): start the run in a new one
-            run = Spare()
-            run.start(message, fds)
+            run = _start(spare, message, fds)
+        except OSError as exc:  # no process to run it in (the cgroup's limits): say so
+            sock.send(json.dumps({"error": f"cannot fork: {exc}"}).encode())
+            spare = None
+            continue
+        finally:
+            for fd in fds:
+                os.close(fd)
         ours.add(run.pid)
         sock.send(json.dumps({"pid": run.pid}).encode())
-        for fd in fds:
-            os.close(fd)
-        spare = Spare()
-        sock.send(json.dumps({"spare": spare.pid}).encode())
+        try:
+            spare = Spare()
+        except OSError:  # forked on demand next time
+            spare = None
+        sock.send(json.dumps({"spare": spare and spare.pid}).encode())
+
+
+def _start(spare: Spare | None, message: bytes, fds: list[int]) -> Spare:
+    """Hand the request to the spare, or to a new one if it is gone (killed from outside)."""
+    if spare is not None:
+        try:
+            spare.start(message, fds)
+            return spare
+        except OSError:
+            spare.control.close()
+    run = Spare()
+    run.start(message, fds)
+    return run
 
 
 def _reap(sock: socket.socket, ours: set[int]) -> None:
@@ -184,11 +211,18 @@ def _reap(sock: socket.socket, ours: set[int]) -> None:
             sock.send(json.dumps({"exit": pid, "status": status}).encode())
 
 
+def _set_oom_score_adj(value: str) -> None:
+    """Best effort: lowering it needs CAP_SYS_RESOURCE, which a container may withhold."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as handle:
+        handle.write(value)
+
+
 def main() -> None:
     sock_fd, procs_files = int(sys.argv[1]), sys.argv[2:]
     for procs_file in procs_files:  # join the slot's cgroups, once
         with open(procs_file, "w") as handle:
             handle.write(str(os.getpid()))
+    _set_oom_score_adj(OOM_SCORE_ADJ)
     ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     serve(socket.socket(fileno=sock_fd))
 

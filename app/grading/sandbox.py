@@ -2,15 +2,16 @@
 
 Isolation, in the order a process meets it:
 
-* it is forked by the slot's launcher (launcher.py) inside the slot's memory cgroup, which
-  meters tmpfs, shared memory and memfds too;
-* the launcher sets the resource limits, then the process drops every capability and
-  becomes a *dedicated unprivileged uid* leased for this run only (RLIMIT_NPROC is not
-  enforced for root, and a uid of its own makes the process count per run and lets us
-  prove nothing survives);
+* it starts as the slot launcher's spare child (launcher.py), inside the slot's memory
+  cgroup, which meters tmpfs, shared memory and memfds too, and which it cannot leave:
+  at the end of the check everything in the group but the launcher's own is killed;
+* it sets the resource limits, drops every capability and becomes a *dedicated
+  unprivileged uid* leased for this run only (RLIMIT_NPROC is not enforced for root, and
+  a uid of its own makes the process count per run);
 * ``bwrap`` gives it new user, pid, ipc, uts, cgroup and mount namespaces, no
-  capabilities, no further user namespaces, a read-only view of the Python runtime and
-  system libraries only, and fresh size-limited tmpfs folders for its files and ``/tmp``;
+  capabilities, no further user namespaces, a read-only root with a read-only view of the
+  Python runtime and system libraries only, and fresh size-limited tmpfs folders for its
+  files and ``/tmp``;
 * the network namespace is the caller's: the check's private loopback.
 
 There is no fallback: when bubblewrap is missing or unusable, :class:`SandboxUnavailable`
@@ -28,11 +29,13 @@ import queue
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -112,7 +115,7 @@ class RunResult:
     killed: bool = False  # stopped by the grader (end of check or a limit), not by itself
     exited_at: float | None = None  # monotonic time of exit
     cpu_ms: int | None = None  # CPU time of the run's processes, from its cgroup
-    peak_memory_bytes: int | None = None  # the cgroup's high-water mark during the run
+    peak_memory_bytes: int | None = None  # how far the run's cgroup rose above its start
 
     @property
     def exited_by_itself(self) -> bool:
@@ -152,7 +155,7 @@ class UidPool:
                         os.close(handle)
                         continue
                     # The first lease of a uid in this process: clean up after a grader
-                    # that crashed (later runs are swept by our own release).
+                    # that crashed (our own runs are swept by their cgroup at release).
                     if uid not in self._checked and _processes_of(uid):
                         _kill_uid(uid)
                     self._checked.add(uid)
@@ -169,23 +172,46 @@ class UidPool:
 UIDS = UidPool()
 
 
+def _runs_as(pid: int, uid: int) -> bool:
+    """Whether ``pid`` is a live process whose real uid is ``uid``. Reads /proc/PID/status:
+    a non-dumpable process's /proc entry is owned by root, so its owner says nothing.
+    Zombies are dead already (the host's init reaps them)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            status = handle.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return (
+        f"\nUid:\t{uid}\t".encode() in status
+        and b"\nState:\tZ" not in status
+        and b"\nState:\tX" not in status
+    )
+
+
 def _processes_of(uid: int) -> list[int]:
-    """Live processes whose real uid is ``uid``. Reads /proc/PID/status: a non-dumpable
-    process's /proc entry is owned by root, so its owner says nothing. Zombies are dead
-    already (the host's init reaps them)."""
-    pids = []
-    needle = f"\nUid:\t{uid}\t".encode()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"{entry.path}/status", "rb") as handle:
-                status = handle.read()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if needle in status and b"\nState:\tZ" not in status and b"\nState:\tX" not in status:
-            pids.append(int(entry.name))
-    return pids
+    """Live processes whose real uid is ``uid`` (slow: reads every process on the host)."""
+    return [
+        int(entry.name)
+        for entry in os.scandir("/proc")
+        if entry.name.isdigit() and _runs_as(int(entry.name), uid)
+    ]
+
+
+def _kill_if(pid: int, still_ours: Callable[[int], bool]) -> None:
+    """SIGKILL ``pid`` if it is still the process we mean. A pid read from a list may have
+    been reused by the time we act (a fork bomb cycles through pids fast): a pidfd pins
+    one process, and it is checked after the pidfd is taken."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # gone already
+        return
+    try:
+        if still_ours(pid):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    finally:
+        os.close(pidfd)
 
 
 def _task_count(uid: int) -> int:
@@ -203,8 +229,7 @@ def _kill_uid(uid: int, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while pids := _processes_of(uid):
         for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            _kill_if(pid, lambda pid: _runs_as(pid, uid))
         if time.monotonic() > deadline:
             return False
         time.sleep(0.001)
@@ -222,8 +247,7 @@ def _kill_group(cgroup: RunCgroup, launcher: set[int], timeout: float = 5.0) -> 
         pids = cgroup.pids(exclude=launcher)
         quiet = 0 if pids else quiet + 1
         for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            _kill_if(pid, cgroup.contains)
         if time.monotonic() > deadline:
             return False
         if pids:
@@ -254,21 +278,27 @@ def sandbox_problem() -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
+_etc_folders: dict[tuple, str] = {}
+
+
 def sandbox_etc() -> str:
     """A root-owned, read-only folder to bind as the sandbox's /etc, one per content: one
-    mount instead of one per file. Made once per grader process, atomically (a folder
-    renamed into place), so graders running side by side share it."""
-    contents = {
-        Path(path).name: Path(path).read_bytes() for path in ETC_FILES if os.path.exists(path)
-    }
+    mount instead of one per file. Made atomically (a folder renamed into place), so
+    graders running side by side share it; made again when a host file changes."""
+    sources = [Path(path) for path in ETC_FILES if os.path.exists(path)]
+    key = tuple((str(path), path.stat().st_mtime_ns) for path in sources)
+    cached = _etc_folders.get(key)
+    if cached and os.path.isdir(cached):
+        return cached
+    contents = {path.name: path.read_bytes() for path in sources}
     contents |= {"hosts": HOSTS, "passwd": PASSWD, "group": GROUP}
     digest = hashlib.sha256()
     for name, data in sorted(contents.items()):
         digest.update(f"{name}\0{len(data)}\0".encode() + data)
     target = ETC_PARENT / digest.hexdigest()[:16]
     if not target.is_dir():
-        ETC_PARENT.mkdir(mode=0o755, parents=True, exist_ok=True)
+        ETC_PARENT.mkdir(parents=True, exist_ok=True)
+        ETC_PARENT.chmod(0o755)  # mkdir's mode is cut by the umask
         staging = Path(tempfile.mkdtemp(dir=ETC_PARENT, prefix=".staging-"))
         for name, data in contents.items():
             (staging / name).write_bytes(data)
@@ -278,6 +308,13 @@ def sandbox_etc() -> str:
             staging.rename(target)
         except OSError:  # another grader made it first
             shutil.rmtree(staging, ignore_errors=True)
+    for folder in (ETC_PARENT, target):
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+            raise SandboxUnavailable(
+                f"{folder} must be a folder owned by root, writable by root only"
+            )
+    _etc_folders[key] = str(target)
     return str(target)
 
 
@@ -385,20 +422,29 @@ class Launcher:
         if hello.get("ready") is not True:
             raise SandboxUnavailable("the sandbox launcher did not start")
         self.sock.settimeout(None)
-        self.spare: int = hello["spare"]
+        self.spare: int | None = hello["spare"]
         self._lock = threading.Lock()
-        self._replies: queue.Queue[int] = queue.Queue()
+        self._replies: queue.Queue[dict] = queue.Queue()
+        self._closed = False
         self._waiters: dict[int, threading.Event] = {}
         self._exits: dict[int, dict] = {}
         self._guard = threading.Lock()
         threading.Thread(target=self._listen, daemon=True).start()
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self._closed and self.process.poll() is None
 
     def own_pids(self) -> set[int]:
         """The launcher and its spare: in the slot's cgroup, but no run's processes."""
-        return {self.process.pid, self.spare}
+        return {pid for pid in (self.process.pid, self.spare) if pid is not None}
+
+    def close(self) -> None:
+        """Stop the launcher (its runs and spare die with it) and let go of its cgroup."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+        self.sock.close()
+        self.cgroup.close()
 
     def spawn(
         self,
@@ -418,9 +464,15 @@ class Launcher:
         with self._lock:
             socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
             try:
-                return self._replies.get(timeout=10)
+                reply = self._replies.get(timeout=10)
             except queue.Empty:
+                # A late answer would be taken for the next run's: this launcher is done.
+                self._closed = True
+                self.process.kill()
                 raise SandboxUnavailable("the sandbox launcher does not answer") from None
+        if "pid" not in reply:
+            raise SandboxUnavailable(f"the sandbox launcher failed: {reply.get('error')}")
+        return reply["pid"]
 
     def wait(self, pid: int) -> dict:
         """Block until run ``pid`` ends; the launcher's report of it: ``status`` is the
@@ -428,6 +480,8 @@ class Launcher:
         with self._guard:
             if pid in self._exits:
                 return self._exits.pop(pid)
+            if self._closed:
+                return {"status": signal.SIGKILL}
             done = self._waiters.setdefault(pid, threading.Event())
         done.wait()
         with self._guard:
@@ -441,12 +495,16 @@ class Launcher:
                 message = b""
             if not message:  # the launcher died: its runs died with it (--die-with-parent)
                 with self._guard:
+                    self._closed = True
                     for done in self._waiters.values():
                         done.set()
+                self._replies.put({"error": "the launcher exited"})
                 return
             data = json.loads(message)
-            if "pid" in data:
-                self._replies.put(data["pid"])
+            if "pid" in data or "error" in data:
+                if data.get("pid") == self.spare:
+                    self.spare = None  # it is a run now; the next spare's pid follows
+                self._replies.put(data)
             elif "spare" in data:
                 self.spare = data["spare"]
             elif "exit" in data:
@@ -467,14 +525,20 @@ def launcher_for(uid: int) -> Launcher:
             remove_stale_groups()
         current = _launchers.get(uid)
         if current is None or not current.alive():
+            if current is not None:
+                current.close()
             current = _launchers[uid] = Launcher(uid)
         return current
 
 
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name)
-    os.write(fd, data)
-    os.lseek(fd, 0, os.SEEK_SET)
+    try:
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
     return fd
 
 
@@ -507,26 +571,72 @@ class Sandbox:
         self._started = 0.0
         self._exited = threading.Event()
         self._lock = threading.Lock()
+        self._pidfd: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self._lease = UIDS.acquire()
-        limits = self.limits
+        theirs: list[int] = []  # the run's descriptors: ours to close once it has them
+        ours: list[int] = []  # our ends of its pipes, kept if it starts
         try:
             self._launcher = launcher_for(self._lease.uid)
             # The cgroup meters what RLIMIT_AS cannot: tmpfs, shared memory, memfds.
             self._cgroup = self._launcher.cgroup
-            self._cgroup.set_memory_limit(run_memory_limit(limits))
+            self._cgroup.set_memory_limit(run_memory_limit(self.limits))
             self._cgroup.begin_run()
-        except OSError as exc:
+            command = self._command()
+            # The run gets, in this order: the check's network namespace, stdin, stdout,
+            # stderr, then the submitted files (3, 4, ... in the sandbox; see _command).
+            theirs.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+            if self.keep_stdin_open:
+                stdin_read, stdin_write = os.pipe()
+                ours.append(stdin_write)
+            else:
+                stdin_read, stdin_write = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), None
+            theirs.append(stdin_read)
+            for _ in ("stdout", "stderr"):
+                read_end, write_end = os.pipe()
+                ours.append(read_end)
+                theirs.append(write_end)
+            for name, code in self.files.items():
+                theirs.append(_memfd(name, code.encode()))
+            pid = self._launcher.spawn(command, theirs, uid=self._lease.uid, limits=self._rlimits())
+        except (OSError, SandboxUnavailable) as exc:
+            for fd in ours:
+                os.close(fd)
             self._release()
-            raise SandboxUnavailable(f"cannot prepare the run's cgroup: {exc}") from exc
-        payload = {name: _memfd(name, code.encode()) for name, code in self.files.items()}
-        # In the sandbox the payload descriptors are 3, 4, ... in this order.
-        files = {name: 3 + index for index, name in enumerate(payload)}
-        uid = self._lease.uid
-        # The launcher sets these limits, then drops to the leased uid, before exec.
-        rlimits = {
+            raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        stdout_read, stderr_read = ours[-2:]
+        self.process = _Run(pid, stdin_write, stdout_read, stderr_read)
+        with contextlib.suppress(OSError):  # it may be over already: nothing to kill then
+            self._pidfd = os.pidfd_open(pid)
+        self._started = time.monotonic()
+        for stream in ("stdout", "stderr"):
+            reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    def _command(self) -> list[str]:
+        files = {name: 3 + index for index, name in enumerate(self.files)}
+        return [
+            *_bwrap_args(files, self.limits),
+            "--",
+            SANDBOX_PYTHON,
+            "-u",
+            "-B",
+            "-s",
+            *self.argv,
+        ]
+
+    def _rlimits(self) -> dict[str, list[int]]:
+        """What the run's process sets (as root) before it drops to the leased uid."""
+        limits = self.limits
+        return {
             "RLIMIT_NPROC": [limits.processes] * 2,
             "RLIMIT_AS": [limits.memory_bytes] * 2,
             # SIGXCPU at the soft limit names the limit; SIGKILL a second later if ignored.
@@ -535,36 +645,6 @@ class Sandbox:
             "RLIMIT_NOFILE": [limits.open_files] * 2,
             "RLIMIT_CORE": [0, 0],
         }
-        command = [*_bwrap_args(files, limits), "--", SANDBOX_PYTHON, "-u", "-B", "-s", *self.argv]
-
-        stdin_read, stdin_write = (
-            os.pipe()
-            if self.keep_stdin_open
-            else (os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), None)
-        )
-        stdout_read, stdout_write = os.pipe()
-        stderr_read, stderr_write = os.pipe()
-        netns = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        theirs = [netns, stdin_read, stdout_write, stderr_write, *payload.values()]
-        try:
-            pid = self._launcher.spawn(command, theirs, uid=uid, limits=rlimits)
-        except (OSError, SandboxUnavailable) as exc:
-            for fd in (stdout_read, stderr_read, stdin_write):
-                if fd is not None:
-                    os.close(fd)
-            self._release()
-            raise SandboxUnavailable(f"cannot start bubblewrap: {exc}") from exc
-        finally:
-            for fd in theirs:
-                os.close(fd)
-        self.process = _Run(pid, stdin_write, stdout_read, stderr_read)
-        self._started = time.monotonic()
-        for stream in ("stdout", "stderr"):
-            reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
-            reader.start()
-            self._readers.append(reader)
-        self._waiter = threading.Thread(target=self._wait, daemon=True)
-        self._waiter.start()
 
     @property
     def pid(self) -> int:
@@ -605,18 +685,18 @@ class Sandbox:
                 self.result.limit = reason
             if self.running():
                 self.result.killed = True
-        if self.process is not None and self.running():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.process.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        # The run's bwrap: its init, and with it the whole pid namespace, dies with it.
+        with self._lock:
+            if self._pidfd is not None and self.running():
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
 
     def _near_task_limit(self, uid: int) -> bool:
         return _task_count(uid) >= self.limits.processes - 1
 
     def finish(self, wait: bool = False) -> RunResult:
         """End the run: wait for exit within the wall limit (if ``wait``), then kill
-        everything left, make sure no process of the run's uid survives, release the uid."""
+        everything left in the run's cgroup until it stays empty, release the uid."""
         if self.process is None:
             return self.result
         if wait:
@@ -646,6 +726,10 @@ class Sandbox:
                 self.result.cpu_ms, self.result.peak_memory_bytes = self._cgroup.usage()
                 self._cgroup = None
         finally:
+            with self._lock:
+                if self._pidfd is not None:
+                    os.close(self._pidfd)
+                    self._pidfd = None
             UIDS.release(self._lease)
             self._lease = None
 

@@ -8,12 +8,12 @@ import json
 import os
 import socket
 import threading
-import time
 
 import pytest
 
 from app.grading import sandbox as sandbox_module
 from app.grading.engine import grade
+from tests.helpers import live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
 
@@ -31,23 +31,6 @@ def client_spec(timeout_ms: int = 3000, peer: str = "tcp_echo_server", **expect)
             }
         ]
     }
-
-
-def live_sandbox_processes(settle: float = 2.0) -> list[int]:
-    """Processes of any sandbox uid. The grader SIGKILLs them all before a check returns;
-    the kernel may still be tearing a killed one down (a thread group mid-exit), so allow
-    it a moment to vanish: anything still there after that survived."""
-    pool = sandbox_module.UIDS
-    deadline = time.monotonic() + settle
-    while True:
-        pids = [
-            pid
-            for uid in range(pool.base, pool.base + pool.count)
-            for pid in sandbox_module._processes_of(uid)
-        ]
-        if not pids or time.monotonic() > deadline:
-            return pids
-        time.sleep(0.05)
 
 
 ECHO_CLIENT = """

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from app.grading import sandbox as sandbox_module
 from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+from tests.helpers import live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +71,9 @@ def test_runs_go_on_when_the_spare_is_killed_from_outside(sandbox):
 GRADER = """
 import sys
 sys.path.insert(0, sys.argv[1])
+from app.grading import sandbox as sandbox_module
 from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+from tests.helpers import live_sandbox_processes
 sandbox = Sandbox({"main.py": "print('ok')"}, ["main.py"], Limits(wall_ms=5000))
 sandbox.start()
 launcher = sandbox._launcher
@@ -89,3 +93,39 @@ def test_the_launcher_and_its_spare_end_with_their_grader(sandbox):
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(pid) for pid in pids)
+
+
+def test_a_run_dies_with_its_launcher_and_the_slot_gets_a_new_one(sandbox):
+    sandbox_run = Sandbox(
+        {"main.py": "import time\nprint('up', flush=True)\ntime.sleep(60)\n"},
+        ["main.py"],
+        Limits(wall_ms=30_000),
+    )
+    sandbox_run.start()
+    launcher = sandbox_run._launcher
+    deadline = time.monotonic() + 5
+    while b"up" not in sandbox_run.result.stdout and time.monotonic() < deadline:
+        time.sleep(0.01)
+    launcher.process.kill()
+    started = time.monotonic()
+    result = sandbox_run.finish(wait=True)
+    assert time.monotonic() - started < 5  # not the 30 s wall limit: the run died too
+    assert result.signal == signal.SIGKILL
+    assert live_sandbox_processes() == []
+    _, stdout = run_once()
+    assert stdout == b"ran\n"
+    assert current_launcher() is not launcher
+
+
+def test_the_sweep_kills_only_what_is_still_in_the_group(sandbox):
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        cgroup = current_launcher().cgroup
+        assert not cgroup.contains(bystander.pid)
+        sandbox_module._kill_if(bystander.pid, cgroup.contains)  # a pid reused by the host
+        assert bystander.poll() is None
+        sandbox_module._kill_if(bystander.pid, lambda pid: True)
+        assert bystander.wait(5) == -signal.SIGKILL
+    finally:
+        bystander.kill()
+        bystander.wait()
