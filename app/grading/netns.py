@@ -13,6 +13,7 @@ import fcntl
 import os
 import socket
 import struct
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,6 +42,9 @@ def _bring_loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
 
 
+_homes = threading.local()  # per thread: the namespaces private_loopback left, innermost last
+
+
 @contextmanager
 def private_loopback() -> Iterator[int]:
     """Run the body in a new network namespace with only ``lo`` (up); yield its fd.
@@ -48,6 +52,8 @@ def private_loopback() -> Iterator[int]:
     The namespace disappears once the body's sockets and processes are gone.
     """
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    stack = _homes.__dict__.setdefault("stack", [])
+    stack.append(home)
     try:
         _call("unshare", CLONE_NEWNET)
         try:
@@ -60,7 +66,27 @@ def private_loopback() -> Iterator[int]:
         finally:
             _call("setns", home, CLONE_NEWNET)
     finally:
+        stack.pop()
         os.close(home)
+
+
+@contextmanager
+def outside_checks() -> Iterator[None]:
+    """Run the body in the namespace the calling thread had before its checks, e.g. to
+    start a long-lived process that must not keep a check's namespace alive."""
+    stack = getattr(_homes, "stack", [])
+    if not stack:
+        yield
+        return
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _call("setns", stack[0], CLONE_NEWNET)
+        try:
+            yield
+        finally:
+            _call("setns", here, CLONE_NEWNET)
+    finally:
+        os.close(here)
 
 
 def namespace_problem() -> str | None:

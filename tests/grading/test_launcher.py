@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.grading import sandbox as sandbox_module
+from app.grading.netns import private_loopback
 from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
 from tests.helpers import live_sandbox_processes
 
@@ -72,6 +73,7 @@ GRADER = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from app.grading import sandbox as sandbox_module
+from app.grading.netns import private_loopback
 from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
 from tests.helpers import live_sandbox_processes
 sandbox = Sandbox({"main.py": "print('ok')"}, ["main.py"], Limits(wall_ms=5000))
@@ -129,3 +131,18 @@ def test_the_sweep_kills_only_what_is_still_in_the_group(sandbox):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_launcher_started_during_a_check_does_not_keep_its_namespace(sandbox):
+    lease = UIDS.acquire()
+    try:
+        launcher_for(lease.uid).close()
+        with private_loopback():
+            launcher = launcher_for(lease.uid)
+            check = os.stat("/proc/thread-self/ns/net").st_ino
+        home = os.stat("/proc/thread-self/ns/net").st_ino
+        assert os.stat(f"/proc/{launcher.process.pid}/ns/net").st_ino == home != check
+    finally:
+        UIDS.release(lease)
+    _, stdout = run_once()
+    assert stdout == b"ran\n"
