@@ -77,6 +77,9 @@ class RunCgroup:
         self.memory_limit: int | None = memory_bytes
         self._peak_fd: int | None = None
         self._peak_supported = True
+        self._baseline = 0  # memory pressure, CPU time and memory use when the run began
+        self._cpu_base: int | None = None
+        self._memory_base: int | None = None
         v2 = _v2_root()
         if v2 is not None:
             parent = v2 / GROUP
@@ -156,7 +159,7 @@ class RunCgroup:
             _, controllers, path = line.split(":", 2)
             ours = controllers == "" if self.version == 2 else "memory" in controllers.split(",")
             if ours:
-                return path == suffix or path.endswith(suffix)
+                return path.endswith(suffix)
         return False
 
     def _pressure(self) -> int:
@@ -219,18 +222,16 @@ class RunCgroup:
         kernel can tell (None where it cannot): the group's, less what the launcher
         held before the run started."""
         cpu, peak = self._cpu_ns(), self._peak()
-        base_cpu, base_memory = (
-            getattr(self, "_cpu_base", None),
-            getattr(self, "_memory_base", None),
-        )
-        cpu_ms = (cpu - base_cpu) // 1_000_000 if cpu is not None and base_cpu is not None else None
-        peak_bytes = (
-            max(peak - base_memory, 0) if peak is not None and base_memory is not None else None
-        )
+        cpu_ms = None
+        if cpu is not None and self._cpu_base is not None:
+            cpu_ms = (cpu - self._cpu_base) // 1_000_000
+        peak_bytes = None
+        if peak is not None and self._memory_base is not None:
+            peak_bytes = max(peak - self._memory_base, 0)
         return cpu_ms, peak_bytes
 
     def oom_killed(self) -> bool:
-        return self._pressure() > getattr(self, "_baseline", 0)
+        return self._pressure() > self._baseline
 
     def close(self) -> None:
         if self._peak_fd is not None:

@@ -41,11 +41,9 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_PDEATHSIG = 1
 FIRST_FREE_FD = 64
 MAX_FDS = 32
-
-
-PR_SET_PDEATHSIG = 1
 OOM_SCORE_ADJ = "-999"  # the launcher goes last when its cgroup runs out of memory
 _launcher_pid = 0  # set in each spare
 
@@ -132,6 +130,8 @@ def _run(
 
 
 class Spare:
+    """A child forked ahead of its run, waiting on a socket of its own for the request."""
+
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.pid = os.fork()

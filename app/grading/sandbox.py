@@ -428,7 +428,7 @@ class Launcher:
         self._replies: queue.Queue[dict] = queue.Queue()
         self._closed = False
         self._waiters: dict[int, threading.Event] = {}
-        self._exits: dict[int, dict] = {}
+        self._statuses: dict[int, int] = {}
         self._guard = threading.Lock()
         threading.Thread(target=self._listen, daemon=True).start()
 
@@ -475,18 +475,17 @@ class Launcher:
             raise SandboxUnavailable(f"the sandbox launcher failed: {reply.get('error')}")
         return reply["pid"]
 
-    def wait(self, pid: int) -> dict:
-        """Block until run ``pid`` ends; the launcher's report of it: ``status`` is the
-        wait status (SIGKILL if the launcher died)."""
+    def wait(self, pid: int) -> int:
+        """Block until run ``pid`` ends; its wait status (SIGKILL if the launcher died)."""
         with self._guard:
-            if pid in self._exits:
-                return self._exits.pop(pid)
+            if pid in self._statuses:
+                return self._statuses.pop(pid)
             if self._closed:
-                return {"status": signal.SIGKILL}
+                return signal.SIGKILL
             done = self._waiters.setdefault(pid, threading.Event())
         done.wait()
         with self._guard:
-            return self._exits.pop(pid, {"status": signal.SIGKILL})
+            return self._statuses.pop(pid, signal.SIGKILL)
 
     def _listen(self) -> None:
         while True:
@@ -510,7 +509,7 @@ class Launcher:
                 self.spare = data["spare"]
             elif "exit" in data:
                 with self._guard:
-                    self._exits[data["exit"]] = data
+                    self._statuses[data["exit"]] = data["status"]
                     done = self._waiters.pop(data["exit"], None)
                 if done:
                     done.set()
@@ -755,8 +754,8 @@ class Sandbox:
 
     def _wait(self) -> None:
         assert self.process is not None
-        report = self._launcher.wait(self.process.pid)
-        self.process.returncode = os.waitstatus_to_exitcode(report["status"])
+        status = self._launcher.wait(self.process.pid)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
         now = time.monotonic()
         result = self.result
         result.exited_at = now
