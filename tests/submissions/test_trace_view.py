@@ -197,9 +197,22 @@ def test_real_teardown_traces_show_handshake_then_fin_from_both_sides(teardown_r
         assert all(a.number > handshake_end for a in fins)
         (close,) = diagram.phase("close")
         assert close.complete and set(close.fins_from) == {"client", "server"}
-        assert not diagram.resets and diagram.hidden == 0
-        # the last packet acknowledges the last FIN
-        assert diagram.arrows[-1].label == "ACK" and diagram.arrows[-1].kind == "close"
+        assert diagram.hidden == 0
+        # the last FIN is acknowledged by the other side, which ends the connection
+        last_fin = max(a.number for a in fins)
+        last_fin_sender = next(a.sender for a in fins if a.number == last_fin)
+        final_ack = next(
+            a
+            for a in diagram.arrows
+            if a.number > last_fin and a.label == "ACK" and a.sender != last_fin_sender
+        )
+        assert final_ack.kind == "close"
+        # The learner's program never resets. The reference peer's kernel may answer a
+        # stray segment that arrives after the connection ended (a duplicate ACK from a
+        # late close(), seen under load) with an RST: only then, and only from the peer.
+        assert all(
+            a.sender != check.role and a.number > final_ack.number for a in diagram.resets
+        ), diagram.labels
     # whoever the learner's program is closes first: the server check sees the server's FIN
     # first, the client check the client's.
     by_id = {c.id: build(c.trace, c.role) for c in teardown_result.checks}
