@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 from app.bank.files import DIFFICULTIES, KINDS
+from app.grading.sandbox import LIMIT_NAMES
 
 JSON = "application/json"
 
@@ -170,6 +171,27 @@ def _schemas() -> dict[str, Any]:
             },
             "required": ["published", "version", "prompt", "key_points", "starter_files", "checks"],
         },
+        "Resources": {
+            "type": "object",
+            "description": "What the submitted program used and how it ended (empty when the "
+            "check was skipped).",
+            "properties": {
+                "wall_ms": {"type": "integer"},
+                "cpu_ms": nullable({"type": "integer"}),
+                "peak_memory_bytes": nullable({"type": "integer"}),
+                "exit_code": nullable({"type": "integer"}),
+                "signal": nullable({"type": "integer"}),
+                "stopped_by_grader": {"type": "boolean"},
+                "limit": nullable(
+                    {
+                        "enum": list(LIMIT_NAMES),
+                        "description": "The limit the program hit, if any.",
+                    }
+                ),
+                "stdout_bytes": {"type": "integer"},
+                "stderr_bytes": {"type": "integer"},
+            },
+        },
         "CheckResult": {
             "type": "object",
             "description": "One check as graded (see README: the result object).",
@@ -185,7 +207,7 @@ def _schemas() -> dict[str, Any]:
                 "stdout": {"type": "string"},
                 "stderr": {"type": "string"},
                 "duration_ms": {"type": "integer"},
-                "resources": {"type": "object"},
+                "resources": ref("Resources"),
                 "peer": {"type": "object"},
                 "trace": {
                     "type": "array",
