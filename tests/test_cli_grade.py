@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,7 +16,17 @@ def test_reference_solution_passes(runner, sandbox):
     result = runner.invoke(args=["grade", "udp-echo", "--reference"])
     assert result.exit_code == 0, result.output
     assert "PASSED  score 100%" in result.output
-    assert "PASS  Server answers every datagram to its sender  [server]" in result.output
+    line = next(line for line in result.output.splitlines() if "[server]" in line)
+    assert line.startswith("PASS  Server answers every datagram to its sender  [server]  (")
+    assert re.search(r"\(\d+ ms, CPU \d+ ms, \d+\.\d MiB\)$", line), line
+
+
+def test_advisory_checks_are_marked_once(runner, sandbox):
+    result = runner.invoke(args=["grade", "tcp-echo", "--reference"])
+    assert result.exit_code == 0, result.output
+    advisory = [line for line in result.output.splitlines() if "advisory" in line]
+    assert len(advisory) == 2
+    assert all(line.count("(advisory)") == 1 for line in advisory), advisory
 
 
 def test_wrong_answer_fails_with_the_check_named(runner, sandbox):

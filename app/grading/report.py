@@ -11,7 +11,8 @@ def format_report(result: GradeResult, lang: str = "en") -> str:
     lines = []
     for check in result.checks:
         kind = "" if check.required else (" (advisory)" if lang == "en" else "（建议项）")
-        lines.append(f"{MARKS[check.status]}  {check.title[lang]}{kind}  [{check.role}]")
+        usage = _usage(check.resources, lang)
+        lines.append(f"{MARKS[check.status]}  {check.title[lang]}{kind}  [{check.role}]{usage}")
         if check.status in ("failed", "error"):
             lines.append(f"      {check.message[lang]}")
             for item in check.expectations:
@@ -27,3 +28,16 @@ def format_report(result: GradeResult, lang: str = "en") -> str:
     lines.append("")
     lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {result.message[lang]}")
     return "\n".join(lines)
+
+
+def _usage(resources: dict, lang: str) -> str:
+    """``  (41 ms, CPU 30 ms, 4.2 MiB)``: the program's wall time, CPU time, memory peak."""
+    parts = []
+    if resources.get("wall_ms") is not None:
+        parts.append(f"{resources['wall_ms']} ms")
+    if resources.get("cpu_ms") is not None:
+        parts.append(f"CPU {resources['cpu_ms']} ms")
+    if resources.get("peak_memory_bytes"):
+        mib = resources["peak_memory_bytes"] / (1024 * 1024)
+        parts.append(f"{mib:.1f} MiB" if lang == "en" else f"内存 {mib:.1f} MiB")
+    return f"  ({', '.join(parts)})" if parts else ""
