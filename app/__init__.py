@@ -1,81 +1,20 @@
-"""Loopback: practise network-programming interview questions, graded on a private loopback."""
+"""Loopback: practise network-programming interview questions, graded on a private loopback.
+
+The package itself imports nothing: ``app.grading`` (the engine) must stay importable
+without Flask or SQLAlchemy, for the grading service. ``from app import create_app``
+still works; the factory lives in :mod:`app.factory` and is loaded on first use.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from flask import Flask, request, session
-
-from app import config, jobs
-from app.extensions import babel, csrf, db, login_manager, migrate, socketio
+__all__ = ["create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_path=os.environ.get("LOOPBACK_INSTANCE") or None,
-        instance_relative_config=True,
-        template_folder="../templates",
-        static_folder="../static",
-    )
-    os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(config.from_environment(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+def __getattr__(name: str) -> Any:
+    if name in ("create_app", "select_locale"):
+        from app import factory
 
-    _init_extensions(app)
-    _register_blueprints(app)
-    jobs.init_app(app)
-
-    from app import cli
-
-    cli.register(app)
-    return app
-
-
-def select_locale() -> str:
-    """The language the visitor chose with the switch, else their browser's preference."""
-    chosen = session.get("lang") or request.cookies.get("lang")
-    if chosen in ("en", "zh"):
-        return chosen
-    return request.accept_languages.best_match(["en", "zh"]) or "en"
-
-
-def _init_extensions(app: Flask) -> None:
-    db.init_app(app)
-    migrate.init_app(
-        app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
-    )
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        message_queue=app.config["REDIS_URL"] or None,
-    )
-
-    from app.models import User
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
-
-
-def _register_blueprints(app: Flask) -> None:
-    from app import api, auth, i18n, markdown
-    from app.instructor import bp as instructor_bp
-    from app.questions import bp as questions_bp
-    from app.questions.errors import register_error_handlers
-    from app.submissions import bp as submissions_bp
-
-    app.register_blueprint(questions_bp)
-    app.register_blueprint(submissions_bp)
-    app.register_blueprint(instructor_bp)  # /instructor/
-    auth.init_app(app)
-    api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
-    i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
-    markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
-    register_error_handlers(app)  # 400 (incl. CSRF), 404, 500
+        return getattr(factory, name)
+    raise AttributeError(f"module 'app' has no attribute {name!r}")
