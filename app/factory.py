@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, request, session
 
-from app import config, jobs
+from app import config, jobs, security_headers, static_assets
 from app.extensions import babel, csrf, db, login_manager, migrate, socketio
 
 
@@ -28,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     jobs.init_app(app)
+    static_assets.init_app(app)  # content-hashed static URLs, long-lived caching, gzip
+    security_headers.init_app(app)  # CSP & co. on every response, Socket.IO's included
 
     from app import cli
 
