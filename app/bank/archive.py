@@ -16,8 +16,14 @@ from app.bank.files import BankFormatError, BankQuestion, BankTopic, parse_quest
 from app.bank.loader import LoadReport, upsert_question, upsert_topic
 from app.models import Question, Topic, db
 
-MAX_ARCHIVE_FILES = 500
-MAX_FILE_BYTES = 512 * 1024
+# Bounds of an uploaded or imported archive, checked before anything is decompressed (the
+# sizes a zip declares are also what zipfile will decompress at most: more fails its CRC).
+MAX_ARCHIVE_BYTES = 8 * 1024 * 1024  # the zip itself
+MAX_ARCHIVE_FILES = 500  # entries of any kind, folders included
+MAX_FILE_BYTES = 512 * 1024  # one entry, uncompressed
+MAX_TOTAL_BYTES = 16 * 1024 * 1024  # every entry, uncompressed
+MAX_RATIO = 100  # uncompressed / compressed size of an entry (text rarely passes 10)
+RATIO_FROM_BYTES = 64 * 1024  # smaller entries may compress better than that: no harm
 
 
 def _fence(code: str, language: str) -> str:
@@ -125,27 +131,68 @@ def export_zip(questions: list[Question]) -> bytes:
 
 def read_zip(data: bytes) -> tuple[list[BankTopic], list[BankQuestion]]:
     """Parse every bank file of the archive, or raise BankFormatError naming file:line."""
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise BankFormatError(
+            f"the archive is larger than {MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB", None, "<upload>"
+        )
     try:
         return _read_zip(zipfile.ZipFile(io.BytesIO(data)))
-    except (zipfile.BadZipFile, zlib.error, EOFError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
         raise BankFormatError("not a zip archive, or a damaged one", None, "<upload>") from None
 
 
+def check_bounds(entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive over any bound, from its directory alone (nothing decompressed)."""
+    if len(entries) > MAX_ARCHIVE_FILES:
+        raise BankFormatError(
+            f"the archive has {len(entries)} entries, more than {MAX_ARCHIVE_FILES}",
+            None,
+            "<upload>",
+        )
+    total = 0
+    for info in entries:
+        if info.file_size > MAX_FILE_BYTES:
+            raise BankFormatError(
+                f"larger than {MAX_FILE_BYTES // 1024} KiB uncompressed", None, info.filename
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
+            raise BankFormatError(
+                f"compressed {ratio:.0f} to 1, more than {MAX_RATIO} to 1 (a zip bomb?)",
+                None,
+                info.filename,
+            )
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise BankFormatError(
+                f"the archive holds more than {MAX_TOTAL_BYTES // (1024 * 1024)} MiB uncompressed",
+                None,
+                "<upload>",
+            )
+
+
 def _read_zip(archive: zipfile.ZipFile) -> tuple[list[BankTopic], list[BankQuestion]]:
-    names = [n for n in archive.namelist() if n.endswith(".md") and not n.startswith("__MACOSX")]
+    entries = archive.infolist()
+    check_bounds(entries)
+    names = [
+        info.filename
+        for info in entries
+        if info.filename.endswith(".md") and not info.filename.startswith("__MACOSX")
+    ]
     if not names:
         raise BankFormatError("the archive holds no .md bank files", None, "<upload>")
-    if len(names) > MAX_ARCHIVE_FILES:
-        raise BankFormatError(f"more than {MAX_ARCHIVE_FILES} files", None, "<upload>")
     topics, questions = [], []
     for name in sorted(names):
-        info = archive.getinfo(name)
-        if info.file_size > MAX_FILE_BYTES:
-            raise BankFormatError("file too large", None, name)
+        with archive.open(name) as member:
+            raw = member.read(MAX_FILE_BYTES + 1)  # declared sizes bound it; so does this
+        if len(raw) > MAX_FILE_BYTES:
+            raise BankFormatError(
+                f"larger than {MAX_FILE_BYTES // 1024} KiB uncompressed", None, name
+            )
         try:
-            text = archive.read(name).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = archive.read(name)[: exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             raise BankFormatError("not valid UTF-8", line, name) from None
         if name.rsplit("/", 1)[-1] == "topic.md":
             topics.append(parse_topic(text, name))

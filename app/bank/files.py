@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from app.bank import safe_yaml
+
 SECTION = re.compile(r"^::: ([a-z_]+(?:\.[a-z0-9_-]+)?)\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)\s*$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
@@ -72,7 +74,7 @@ def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int,
     except StopIteration:
         raise BankFormatError("the front matter is not closed by '---'", 1, source) from None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = safe_yaml.load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -210,12 +212,26 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
     return question
 
 
+def parse_spec_text(
+    text: str, roles: list[str] | None = None
+) -> tuple[dict[str, Any] | None, list]:
+    """``app.grading.spec.parse_spec_yaml`` for text from outside: aliases, anchors and
+    odd tags are refused (with their line) before the spec's own parser sees the text."""
+    from app.grading.spec import SpecSyntaxError, parse_spec_yaml
+
+    try:
+        safe_yaml.check(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [SpecSyntaxError(f"YAML: {problem}", mark.line + 1 if mark else None)]
+    return parse_spec_yaml(text, roles)
+
+
 def _parse_spec_block(line: int, body: str, source: str, roles: list[str]) -> dict[str, Any]:
     """The spec, valid against the schema and the question's roles, or the first problem
     with the line it is on in the file."""
-    from app.grading.spec import parse_spec_yaml
-
-    spec, errors = parse_spec_yaml(_code_block("spec", line, body, source), roles)
+    spec, errors = parse_spec_text(_code_block("spec", line, body, source), roles)
     if errors:
         first = errors[0]
         at = line + 1 + first.line if first.line else line

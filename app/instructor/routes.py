@@ -27,10 +27,10 @@ from werkzeug.wrappers import Response
 
 from app.bank.archive import export_zip, import_bank, read_zip
 from app.bank.chapter import ChapterFormatError
-from app.bank.files import BankFormatError
+from app.bank.files import BankFormatError, parse_spec_text
 from app.bank.importer import ImportConflict, import_chapter
 from app.bank.loader import GRADED_FIELDS, record_version
-from app.grading.spec import SpecSyntaxError, dump_spec_yaml, parse_spec_yaml
+from app.grading.spec import SpecSyntaxError, dump_spec_yaml
 from app.i18n import current_lang
 from app.instructor import bp, reference, stats, validation, versions
 from app.instructor import regrade as regrading
@@ -209,7 +209,7 @@ def _editor(question: Question | None) -> str | Response | tuple[str, int]:
             valid = form.validate()
             spec = None
             if (form.spec.data or "").strip():
-                spec, spec_errors = parse_spec_yaml(form.spec.data, roles)
+                spec, spec_errors = parse_spec_text(form.spec.data, roles)
             limit = current_app.config["MAX_CODE_BYTES"]
             for group, files in (("starter", starter), ("reference", reference_files)):
                 for role, code in files.items():

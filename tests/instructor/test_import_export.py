@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 
 import sqlalchemy as sa
 
 from app.models import Question, db
-from tests.instructor.conftest import question, text_of
+from tests.instructor.conftest import form_values, question, text_of
 
 BAD_CHAPTER = (
     "## 第一章\n\n#### 面试题1\n\n面试题目：写一个服务器。\n\n答案或代码：\n\n```python\nprint(1)\n"
@@ -130,3 +131,28 @@ def test_export_a_topic(instructor):
     names = zipfile.ZipFile(io.BytesIO(response.get_data())).namelist()
     assert names[0] == "sockets/topic.md" and len(names) == 13
     assert instructor.get("/instructor/topics/nope/export.zip").status_code == 404
+
+
+def test_an_alias_bomb_upload_is_refused_quickly(app, instructor):
+    """The web importer runs the same parser: refused at the first anchor, nothing stored."""
+    from tests.bank.test_safe_yaml import alias_bomb_zip
+
+    started = time.monotonic()
+    response = upload(instructor, "bomb.zip", alias_bomb_zip())
+    assert time.monotonic() - started < 1
+    assert response.status_code == 422
+    text = text_of(response)
+    assert "sockets/99-bomb.md:6" in text and "anchors (&l0) are not allowed" in text
+    assert "Nothing was imported." in text
+    with app.app_context():
+        assert question("bomb") is None
+
+
+def test_a_spec_with_an_alias_is_refused_by_the_editor(app, instructor):
+    """The studio's spec box goes through the same refusal, with the line."""
+    page = instructor.get("/instructor/questions/tcp-echo/edit")
+    values = form_values(page, "question-form")
+    values["spec"] = "port: 65432\nchecks:\n  - &check\n    id: a\n  - *check\n"
+    response = instructor.post("/instructor/questions/tcp-echo/edit", data=values)
+    assert response.status_code == 422
+    assert "line 3: YAML: anchors (&check) are not allowed" in text_of(response)
