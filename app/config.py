@@ -29,8 +29,10 @@ def instance_secret_key(instance_path: str) -> str:
     return key
 
 
-def from_environment(instance_path: str) -> dict:
-    """Settings read from the environment; anything unset gets a safe default."""
+def from_environment(instance_path: str, secret: bool = True) -> dict:
+    """Settings read from the environment; anything unset gets a safe default. The grading
+    service asks without ``secret``: it signs nothing, and must not create the key (as root)
+    that the web reads."""
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "loopback.sqlite3")
     )
@@ -39,13 +41,23 @@ def from_environment(instance_path: str) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret_key(instance_path),
+        "SECRET_KEY": (os.environ.get("SECRET_KEY") or instance_secret_key(instance_path))
+        if secret
+        else None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "GRADING_QUEUE": os.environ.get("GRADING_QUEUE", "loopback-grading"),
         "GRADING_WORKERS": _env_int("GRADING_WORKERS", 2),
-        # "auto": start the embedded workers with the first request (not for CLI commands).
+        # "auto": start this process's part of the dispatcher (the web's event relay) with
+        # the first request, not for CLI commands.
         "START_GRADING_WORKERS": os.environ.get("START_GRADING_WORKERS", "auto"),
+        # The grading service's Unix socket (progress to the web, wake-ups from it).
+        "GRADING_SOCKET": os.environ.get("GRADING_SOCKET")
+        or str(Path(instance_path) / "grading.sock"),
+        # Tests only: grade in threads of this process instead of the grading service.
+        "GRADING_IN_PROCESS": os.environ.get("GRADING_IN_PROCESS", "") == "1",
+        # The unprivileged user the web runs as when `make run` starts as root.
+        "LOOPBACK_USER": os.environ.get("LOOPBACK_USER", "loopback"),
         "MAX_PENDING_SUBMISSIONS": _env_int("MAX_PENDING_SUBMISSIONS", 3),
         "SUBMISSIONS_PER_MINUTE": _env_int("SUBMISSIONS_PER_MINUTE", 10),
         "HEARTBEAT_SECONDS": _env_int("HEARTBEAT_SECONDS", 2),

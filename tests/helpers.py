@@ -33,6 +33,9 @@ def make_app(instance: Path, database_uri: str, **extra) -> object:
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "GRADING_WORKERS": 1,
         "START_GRADING_WORKERS": "0",
+        # Tests driving the app through Flask's test client grade in threads of the test
+        # process; tests/jobs and tests/browser run the real, separate grading service.
+        "GRADING_IN_PROCESS": True,
     }
     settings.update(extra)
     return create_app(settings)

@@ -55,6 +55,7 @@ from app.instructor.views import (
     reference_data,
     validation_state,
 )
+from app.jobs.validation import PENDING as PENDING_VALIDATION
 from app.markdown import render_inline, render_markdown
 from app.models import KnownWrongAnswer, Question, Role, Submission, Topic, User, db
 
@@ -379,12 +380,30 @@ def question(slug: str):
 @instructor_required
 def validate(slug: str) -> Response:
     found = _question(slug)
-    report = validation.validate_question(found)
-    if report.get("publishable"):
+    report = validation.start_validation(found)
+    if report.get("state") in PENDING_VALIDATION:
+        flash(_("Validation queued: the grading service runs it now."), "success")
+    elif report.get("publishable"):
         flash(_("Validation passed for version %(num)d.", num=found.version), "success")
     else:
         flash(_("Validation found problems: see below."), "error")
     return redirect(url_for("instructor.question", slug=slug, _anchor="validation"), 303)
+
+
+@bp.get("/questions/<slug>/validation.json")
+@instructor_required
+def validation_progress(slug: str) -> Response:
+    """The state of the question's validation, for the page that follows it."""
+    found = _question(slug)
+    report = found.validation or {}
+    return jsonify(
+        state=validation_state(found),
+        version=report.get("version"),
+        done=report.get("done", 0),
+        total=report.get("total", 0),
+        finished=validation_state(found) != "running",
+        publishable=bool(report.get("publishable")),
+    )
 
 
 @bp.post("/questions/<slug>/publish")

@@ -14,11 +14,14 @@ MAX_IDS = 2000
 
 
 def validation_state(question: Question) -> str:
-    """``none`` (never validated), ``stale`` (validated another version), ``passing`` or
-    ``failing`` (for the current version)."""
+    """``none`` (never validated), ``running`` (queued or being graded by the service),
+    ``stale`` (validated another version), ``passing`` or ``failing`` (for the current
+    version)."""
     report = question.validation
     if not report:
         return "none"
+    if report.get("state") in ("queued", "running"):
+        return "running"
     if report.get("version") != question.version:
         return "stale"
     return "passing" if report.get("publishable") else "failing"
@@ -35,6 +38,8 @@ def problem_text(problem: str) -> str:
     errors are technical and stay as they are)."""
     if problem == "Run the validation for the current version first.":
         return _("Run the validation for the current version first.")
+    if problem == "The validation is still running: wait for it to finish.":
+        return _("The validation is still running: wait for it to finish.")
     if match := _REFERENCE_FAILS.match(problem):
         return _("The reference solution fails: %(checks)s", checks=match.group(1))
     if match := _WRONG_PASSES.match(problem):

@@ -1,11 +1,18 @@
-"""Progress events of a submission, sent to its Socket.IO room (through Redis when
-several processes share them)."""
+"""Progress events of a submission, for its Socket.IO room.
+
+Whoever grades publishes through the sink its process registered as
+``app.extensions["grading_events"]``: a web app (and ``flask worker``) emits on Socket.IO
+(through Redis when several processes share it); the grading service broadcasts over its
+Unix socket to the web processes, which emit them (:mod:`app.jobs.channel`). A process
+without a sink raises: events are never dropped silently."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.extensions import socketio
+from flask import current_app
+
+EVENT = "submission"
 
 
 def room(submission_id: int) -> str:
@@ -13,6 +20,14 @@ def room(submission_id: int) -> str:
 
 
 def publish(submission_id: int, event: str, **data: Any) -> None:
-    socketio.emit(
-        "submission", {**data, "id": submission_id, "event": event}, to=room(submission_id)
-    )
+    sink = current_app.extensions.get("grading_events")
+    if sink is None:
+        raise RuntimeError("this process has no channel for grading events")
+    sink({**data, "id": submission_id, "event": event})
+
+
+def emit_to_room(payload: dict[str, Any]) -> None:
+    """The web's sink: send an event to the Socket.IO room of its submission."""
+    from app.extensions import socketio
+
+    socketio.emit(EVENT, payload, to=room(int(payload["id"])))

@@ -229,6 +229,13 @@ def _local_dead(worker: str, host: str) -> bool:
     return False
 
 
+def next_queued() -> int | None:
+    """The oldest queued submission (first come, first graded)."""
+    return db.session.scalar(
+        sa.select(Submission.id).where(Submission.status == QUEUED).order_by(Submission.id).limit(1)
+    )
+
+
 def queued_ids(older_than: float = 0) -> list[int]:
     cutoff = utcnow() - timedelta(seconds=older_than)
     return list(

@@ -31,6 +31,20 @@ def grade_job(submission_id: int) -> None:
         db.session.remove()
 
 
+def validation_job_id(question_id: int) -> str:
+    return f"validate-{question_id}"
+
+
+def validate_job(question_id: int) -> None:
+    """The RQ job of a question's validation (claimed from the database, like a grading)."""
+    from app.jobs.validation import run_validation
+
+    try:
+        run_validation(question_id)
+    finally:
+        db.session.remove()
+
+
 class RedisDispatcher(Dispatcher):
     def __init__(self, app: Flask):
         self.app = app
@@ -48,6 +62,16 @@ class RedisDispatcher(Dispatcher):
             failure_ttl=3600,
         )
 
+    def enqueue_validation(self, question_id: int) -> None:
+        self.queue.enqueue(
+            validate_job,
+            question_id,
+            job_id=validation_job_id(question_id),
+            job_timeout=1800,
+            result_ttl=0,
+            failure_ttl=3600,
+        )
+
     def start(self) -> None:
         """The web process only enqueues; workers run in `flask worker`."""
 
@@ -55,9 +79,11 @@ class RedisDispatcher(Dispatcher):
         self._stopping.set()
 
     def sweep_once(self) -> None:
+        from app.jobs import validation
         from app.jobs.grading import queued_ids, stale_submissions
 
         requeued, _ = stale_submissions(self.app.config["STALE_SECONDS"])
+        validation.stale_validations(self.app.config["STALE_SECONDS"])
         waiting = set(self.queue.get_job_ids())
         lost = [
             i
@@ -66,6 +92,9 @@ class RedisDispatcher(Dispatcher):
         ]
         for submission_id in requeued + lost:
             self.enqueue(submission_id)
+        for question_id in validation.queued_ids():
+            if validation_job_id(question_id) not in waiting:
+                self.enqueue_validation(question_id)
 
     def _sweep(self) -> None:
         interval = self.app.config["SWEEP_SECONDS"]

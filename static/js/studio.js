@@ -155,11 +155,38 @@
     }, 1000);
   }
 
+  // -- validation progress: the grading service runs it; reload the page when done ---------
+  function setupValidation() {
+    var box = document.getElementById("validation-progress");
+    if (!box) return;
+    var url = box.getAttribute("data-progress-url");
+    var bar = box.querySelector("progress");
+    var timer = setInterval(function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("validation " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          if (bar && body.total) {
+            bar.max = body.total;
+            bar.value = body.done;
+          }
+          if (body.finished) {
+            clearInterval(timer);
+            window.location.reload(); // the report is rendered by the server
+          }
+        })
+        .catch(function () { clearInterval(timer); }); // the link below still works
+    }, 1000);
+  }
+
   function start() {
     setupPreviews();
     setupSpec();
     setupForms();
     setupProgress();
+    setupValidation();
   }
 
   if (document.readyState === "loading") {

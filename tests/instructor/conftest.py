@@ -49,6 +49,28 @@ class Studio:
 
 
 @pytest.fixture
+def workers(app):
+    """Grading threads for this test only (the grading service's code, in this process)."""
+    dispatcher = app.extensions["dispatcher"]
+    dispatcher.start()
+    yield dispatcher
+    dispatcher.stop()
+
+
+def wait_for_validation(studio: Studio, slug: str, timeout: float = 90) -> dict:
+    """Follow the page's JSON until the validation is no longer running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = studio.get(f"/instructor/questions/{slug}/validation.json").get_json()
+        if body["finished"]:
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"the validation of {slug} did not finish in {timeout} s: {body}")
+
+
+@pytest.fixture
 def instructor(app) -> Studio:
     return Studio(app, "teacher@example.com", "instructor")
 

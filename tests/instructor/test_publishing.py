@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.models import KnownWrongAnswer, db
 from tests.grading.test_chapter_answers import ANSWERS
-from tests.instructor.conftest import question, text_of
+from tests.instructor.conftest import question, text_of, wait_for_validation
 from tests.instructor.test_authoring import new_question_values, udp_reference
 
 WRONG_SERVER = (ANSWERS / "udp_echo_server_fixed_address.py").read_text()
@@ -101,9 +101,10 @@ def test_known_wrong_answers_are_added_and_deleted(app, instructor):
         assert db.session.get(KnownWrongAnswer, answer_id) is None
 
 
-def test_validate_then_publish_a_new_udp_question(app, instructor, sandbox):
-    """Grading really runs: the reference passes, the known-wrong server fails the check it
-    should, then the question can be published (and unpublished)."""
+def test_validate_then_publish_a_new_udp_question(app, instructor, workers, sandbox):
+    """Grading really runs, as a job of the grading threads (not in the request): the
+    reference passes, the known-wrong server fails the check it should, then the question
+    can be published (and unpublished)."""
     values = new_question_values(instructor, reference=udp_reference(app))
     assert instructor.post("/instructor/questions/new", data=values).status_code == 303
     added = instructor.post(
@@ -116,7 +117,21 @@ def test_validate_then_publish_a_new_udp_question(app, instructor, sandbox):
     )
     assert added.status_code == 303
 
-    response = instructor.post("/instructor/questions/udp-ack/validate", follow_redirects=True)
+    queued = instructor.post("/instructor/questions/udp-ack/validate", follow_redirects=True)
+    assert "Validation queued: the grading service runs it now." in text_of(queued)
+    refused = instructor.post("/instructor/questions/udp-ack/publish")
+    assert refused.status_code == 409  # not while it runs
+    assert "The validation is still running: wait for it to finish." in text_of(refused)
+    progress = wait_for_validation(instructor, "udp-ack")
+    assert progress == {
+        "state": "passing",
+        "version": 1,
+        "done": 2,
+        "total": 2,
+        "finished": True,
+        "publishable": True,
+    }
+    response = instructor.get("/instructor/questions/udp-ack")
     assert response.status_code == 200
     text = text_of(response)
     assert "Validation passed for version 1." in text, text[:3000]
