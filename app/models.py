@@ -262,3 +262,14 @@ def _other(lang: str) -> str:
 def _localized(obj: object, field: str, lang: str) -> str:
     lang = lang if lang in LANGS else "en"
     return getattr(obj, f"{field}_{lang}") or getattr(obj, f"{field}_{_other(lang)}") or ""
+
+
+class ThrottleEvent(db.Model):
+    """One counted event (a failed sign-in, a registration) of a throttle's bucket, an
+    HMAC of what is throttled (app/auth/throttle.py); old rows are deleted as new come."""
+
+    __table_args__ = (sa.Index("ix_throttle_event_bucket_at", "bucket", "at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    bucket: so.Mapped[str] = so.mapped_column(sa.String(80))
+    at: so.Mapped[float] = so.mapped_column(sa.Float, index=True)  # seconds since the epoch

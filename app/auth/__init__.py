@@ -7,9 +7,11 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def init_app(app: Flask) -> None:
+    from app.auth import throttle
     from app.extensions import login_manager
 
     app.register_blueprint(bp)
+    throttle.init_app(app)  # sign-in and registration limits
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = str  # evaluate the lazy string in the request's locale

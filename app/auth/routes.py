@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from app.auth import bp
+from app.auth import bp, throttle
 from app.auth.forms import LoginForm, LogoutForm, RegisterForm, RevokeTokenForm, TokenForm
 from app.auth.tokens import (
     MAX_ACTIVE_TOKENS,
@@ -47,6 +47,12 @@ def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
         email = form.email.data
+        wait = throttle.register_retry_after()
+        if wait is not None:
+            return _too_many(
+                _("Too many accounts were created from your network in the last hour."), wait
+            )
+        throttle.registered()
         if _user_by_email(email) is not None:
             form.email.errors.append(_taken_message())
         else:
@@ -66,6 +72,12 @@ def register() -> str | Response:
     return render_template("auth/register.html", form=form), status
 
 
+def _too_many(reason: str, wait: int) -> Response:
+    """429 with Retry-After: nothing was checked or stored."""
+    page = render_template("errors/429.html", reason=reason, retry_after=wait)
+    return make_response(page, 429, {"Retry-After": str(wait)})
+
+
 def _taken_message() -> str:
     return _("An account with this email already exists. Sign in instead?")
 
@@ -76,13 +88,23 @@ def login() -> str | Response:
         return redirect(_next_url())
     form = LoginForm()
     if form.validate_on_submit():
-        user = _user_by_email(form.email.data)
+        email = form.email.data
+        user = _user_by_email(email)
+        wait = throttle.login_retry_after(email, user.id if user else None)
+        if wait is not None:  # checked before the password: no guess is judged
+            return _too_many(
+                _("Too many failed sign-ins for this account or from your network."), wait
+            )
         if user is None:
             check_password_hash(_dummy_hash(), form.password.data)
         elif user.check_password(form.password.data):
+            throttle.login_succeeded(email)
             login_user(user, remember=form.remember.data)
             flash(_("You are signed in."), "success")
-            return redirect(_next_url())
+            response = redirect(_next_url())
+            throttle.remember_device(response, user.id)
+            return response
+        throttle.login_failed(email)
         form.form_errors.append(_("Incorrect email or password."))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
