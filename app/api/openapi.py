@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 
-from app.bank.files import DIFFICULTIES, KINDS
+from app.bank.files import DIFFICULTIES, KINDS, ROLE, SLUG
 from app.grading.sandbox import LIMIT_NAMES
 
 JSON = "application/json"
@@ -68,6 +69,27 @@ FILES = {
     "additionalProperties": {"type": "string"},
 }
 TIMESTAMP = {"type": "string", "description": "ISO 8601, UTC."}
+SLUG_SCHEMA = {
+    "type": "string",
+    "pattern": SLUG.pattern,
+    "description": "A question's slug: lowercase letters, digits and hyphens.",
+    "examples": ["tcp-echo"],
+}
+MAX_ID = 2**31 - 1
+
+
+def _role_names() -> dict[str, Any]:
+    """The roles of the published code questions (a question accepts its own: see
+    ``GET /questions/{slug}``), or the pattern of any role name when there are none."""
+    from app.models import Question, QuestionKind, db
+
+    found = db.session.scalars(
+        sa.select(Question.roles).where(
+            Question.published.is_(True), Question.kind == QuestionKind.CODE.value
+        )
+    )
+    roles = sorted({role for roles in found for role in roles or []})
+    return {"enum": roles} if roles else {"type": "string", "pattern": ROLE.pattern}
 
 
 def _schemas() -> dict[str, Any]:
@@ -83,18 +105,23 @@ def _schemas() -> dict[str, Any]:
         "SubmissionRequest": {
             "type": "object",
             "properties": {
-                "question": {
-                    "type": "string",
-                    "description": "Slug of a code question.",
-                    "examples": ["tcp-echo"],
-                },
+                "question": {**SLUG_SCHEMA, "description": "Slug of a code question."},
                 "files": {
-                    **FILES,
+                    "type": "object",
                     "minProperties": 1,
+                    "propertyNames": _role_names(),
+                    "additionalProperties": {
+                        "type": "string",
+                        "pattern": "\\S",
+                        "description": "Python source, not blank.",
+                    },
                     "description": (
                         "Role -> Python source (UTF-8 text, at most "
-                        f"{max_kib} KiB per file). Roles you leave out are skipped and "
-                        "named in the result's skipped_roles."
+                        f"{max_kib} KiB per file once encoded: 413 above). The role names "
+                        "are those of the published code questions; each question accepts "
+                        "only its own roles (GET /questions/{slug}), another one is 422. "
+                        "Roles you leave out are skipped and named in the result's "
+                        "skipped_roles."
                     ),
                 },
             },
@@ -346,7 +373,8 @@ def _responses() -> dict[str, Any]:
     return {
         "BadRequest": _error(
             "Malformed request: not JSON, not an object, a missing or "
-            "unknown field, an empty or non-UTF-8 file, a concept question."
+            "unknown field, an empty or non-UTF-8 file, a concept question; or a query "
+            "parameter out of its range, not one of its values, or given twice."
         ),
         "Unauthorized": _response(
             "No token, a malformed Authorization header, or an unknown or revoked token.",
@@ -370,7 +398,10 @@ def _responses() -> dict[str, Any]:
             f"body over {config['MAX_CONTENT_LENGTH'] // 1024} KiB."
         ),
         "UnsupportedMediaType": _error("The body is not sent as application/json."),
-        "UnknownRole": _error("A file for a role the question does not have."),
+        "UnknownRole": _error(
+            "A file for a role the question does not have (its roles are in "
+            "GET /questions/{slug}); nothing is stored."
+        ),
         "TooManyRequests": _response(
             f"Rate limit: at most {config['MAX_PENDING_SUBMISSIONS']} submissions queued or "
             f"running, and {config['SUBMISSIONS_PER_MINUTE']} a minute, per user.",
@@ -386,12 +417,12 @@ def _responses() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    slug = {"name": "slug", "in": "path", "required": True, "schema": SLUG_SCHEMA}
     submission_id = {
         "name": "submission_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "integer"},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     }
 
     def query(name: str, description: str, schema: dict[str, Any] | None = None):
@@ -424,7 +455,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _response("The questions.", ref("QuestionList")),
-                    **_errors(401),
+                    **_errors(400, 401),
                 },
             },
         },
@@ -474,7 +505,7 @@ def _paths() -> dict[str, Any]:
                 "operationId": "listSubmissions",
                 "summary": "Your recent submissions, newest first.",
                 "parameters": [
-                    query("question", "Only submissions of this question (slug)."),
+                    query("question", "Only submissions of this question.", SLUG_SCHEMA),
                     query(
                         "limit",
                         "How many (default 20).",
@@ -493,11 +524,15 @@ def _paths() -> dict[str, Any]:
                 "summary": "Status, checks so far and, once finished, the full result.",
                 "parameters": [
                     submission_id,
-                    query("files", "1: include the submitted files.", {"type": "boolean"}),
+                    query(
+                        "files",
+                        "true (or 1): include the submitted files.",
+                        {"type": "boolean"},
+                    ),
                 ],
                 "responses": {
                     "200": _response("The submission.", ref("SubmissionStatus")),
-                    **_errors(401, 403, 404),
+                    **_errors(400, 401, 403, 404),
                 },
             },
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,12 +19,41 @@ from app.api.present import (
     submission_status,
     submission_summary,
 )
+from app.bank.files import DIFFICULTIES, KINDS, SLUG
 from app.models import Question, Submission, db
 from app.questions import queries
 from app.submissions.service import Rejected, can_view, create_submission
 
 SUBMISSION_FIELDS = ("question", "files")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+DIGITS = re.compile(r"[0-9]{1,9}")
+FLAG_VALUES = {
+    "": False,
+    "0": False,
+    "false": False,
+    "no": False,
+    "1": True,
+    "true": True,
+    "yes": True,
+}
+
+
+# Query parameters each endpoint knows; any other is refused, as unknown body fields are.
+QUERY = {
+    "api.questions": ("kind", "difficulty", "tag", "q"),
+    "api.submissions": ("question", "limit"),
+    "api.submission": ("files",),
+}
+
+
+@bp.before_request
+def refuse_unknown_query_parameters() -> None:
+    known = QUERY.get(request.endpoint or "", ())
+    unknown = sorted(set(request.args) - set(known))
+    if unknown:
+        expected = f"Known: {', '.join(known)}." if known else "This endpoint takes none."
+        raise ApiError(400, f"Unknown query parameter(s): {', '.join(unknown)}. {expected}")
 
 
 # --- submissions ----------------------------------------------------------------------------
@@ -77,12 +107,15 @@ def submit() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> Response:
-    found = db.session.get(Submission, submission_id)
+    include_files = _flag("files")
+    # Ids are 32-bit in the database: a larger one names no submission (and must not reach
+    # PostgreSQL, which would refuse it as out of range).
+    found = db.session.get(Submission, submission_id) if submission_id <= MAX_ID else None
     if found is None:
         raise ApiError(404, f"No submission {submission_id}.")
     if not can_view(current_api_user(), found):
         raise ApiError(403, f"Submission {submission_id} is not yours.")
-    return jsonify(submission_status(found, include_files=_flag("files")))
+    return jsonify(submission_status(found, include_files=include_files))
 
 
 @bp.get("/submissions")
@@ -95,7 +128,9 @@ def submissions() -> Response:
         .order_by(Submission.id.desc())
         .limit(limit)
     )
-    slug = request.args.get("question", "").strip()
+    slug = _single("question")
+    if "question" in request.args and not SLUG.match(slug):
+        raise ApiError(400, "'question' must be a question's slug, e.g. tcp-echo.")
     if slug:
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
         if question is None or not (question.published or user.is_instructor):
@@ -105,17 +140,35 @@ def submissions() -> Response:
     return jsonify(submissions=[submission_summary(s) for s in found], limit=limit)
 
 
+def _single(name: str) -> str:
+    """A query parameter given at most once (an empty string when absent)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(400, f"Give '{name}' at most once.")
+    return values[0].strip() if values else ""
+
+
 def _limit() -> int:
-    raw = request.args.get("limit", "").strip()
+    raw = _single("limit")
     if not raw:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
     return int(raw)
 
 
 def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("1", "true", "yes")
+    raw = _single(name).lower()
+    if raw not in FLAG_VALUES:
+        raise ApiError(400, f"'{name}' must be true or false (or 1 or 0).")
+    return FLAG_VALUES[raw]
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    raw = _single(name)
+    if raw and raw not in allowed:
+        raise ApiError(400, f"'{name}' must be one of: {', '.join(allowed)}.")
+    return raw
 
 
 # --- questions ------------------------------------------------------------------------------
@@ -124,6 +177,8 @@ def _flag(name: str) -> bool:
 @bp.get("/questions")
 def questions() -> Response:
     """Published questions in reading order; the page's filters (kind, difficulty, tag, q)."""
+    _choice("kind", KINDS)  # the page drops unknown values; the API says so
+    _choice("difficulty", DIFFICULTIES)
     found = queries.listed(queries.Filters.from_args(request.args))
     return jsonify(questions=[question_summary(q) for q in found])
 
