@@ -11,7 +11,14 @@ from flask_migrate import upgrade
 from app.bank.loader import load_bank
 from app.grading.sandbox import sandbox_problem
 from app.models import db
-from tests.helpers import AuthActions, compile_translations, make_app, require
+from tests.helpers import (
+    AuthActions,
+    LiveServer,
+    compile_translations,
+    make_app,
+    require,
+    web_user_ids,
+)
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +70,22 @@ def sandbox() -> None:
     """Tests that run submitted code need bubblewrap and root (namespaces)."""
     problem = sandbox_problem()
     require(problem is None, f"no usable sandbox: {problem}")
+
+
+@pytest.fixture
+def stack(migrated_database, tmp_path, sandbox):
+    """The `make run` stack (tests.helpers.LiveServer) on a copy of the test database:
+    the supervisor, the grading service as root, the web as the unprivileged user."""
+    require(web_user_ids() is not None, "needs root and the web's user (run `make setup` as root)")
+    server = LiveServer(
+        tmp_path,
+        migrated_database,
+        SECRET_KEY="stack-tests",
+        GRADING_WORKERS=1,
+        SWEEP_SECONDS=1,
+        HEARTBEAT_SECONDS=1,
+        STALE_SECONDS=5,
+    )
+    server.start()
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -193,29 +194,97 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def web_user_ids() -> tuple[int, int] | None:
+    """(uid, gid) of the web's unprivileged user when `make run` would use it: we are
+    root and `make setup` created it."""
+    import pwd
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(os.environ.get("LOOPBACK_USER", "loopback"))
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (children, grandchildren, ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _started(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 class LiveServer:
-    """The app served as `make run` serves it (gunicorn, embedded grading workers) on a
-    SQLite file, for the browser tests and the web benchmark. ``settings`` become
-    environment variables of the server and of ``flask`` commands."""
+    """The app served as `make run` serves it — ``python -m app.serve``: the grading
+    service as root, gunicorn as the web's unprivileged user — on a SQLite file, for the
+    browser tests, the process-model tests and the web benchmark. ``settings`` become
+    environment variables of the stack and of ``flask`` commands (run as the web's user).
+
+    As root with the web's user present, the instance folder is a new one that user owns
+    (pytest's temporary folders are root's and closed to it), holding a copy of
+    ``database``; otherwise ``folder`` is used and everything runs as the caller."""
 
     def __init__(self, folder: Path, database: Path, **settings: object):
+        import shutil
+        import tempfile
+
+        self.web_user = web_user_ids()
+        self.own_folder = self.web_user is not None
+        if self.own_folder:
+            folder = Path(tempfile.mkdtemp(prefix="loopback-live-"))
+            os.chmod(folder, 0o750)
+            if database.exists():
+                shutil.copy(database, folder / database.name)
+            database = folder / database.name
+            for path in [folder, *folder.iterdir()]:
+                os.chown(path, *self.web_user)
+        self.folder, self.database = folder, database
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
             "LOOPBACK_INSTANCE": str(folder),
             "FLASK_APP": "wsgi",
             "DATABASE_URL": f"sqlite:///{database}",
-            "START_GRADING_WORKERS": "1",
             **{key: str(value) for key, value in settings.items()},
         }
-        self.env.pop("REDIS_URL", None)
-        self.url = f"http://127.0.0.1:{free_port()}"
+        for key in ("REDIS_URL", "GRADING_IN_PROCESS", "START_GRADING_WORKERS", "GRADING_SOCKET"):
+            self.env.pop(key, None)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
+        self.log = folder / "serve.log"
+
+    def as_web_user(self) -> list[str]:
+        if self.web_user is None:
+            return []
+        uid, gid = self.web_user
+        return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
 
     def flask(self, *args: str) -> str:
         import subprocess
 
         return subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "flask"), *args],
+            [*self.as_web_user(), str(ROOT / ".venv" / "bin" / "flask"), *args],
             cwd=ROOT,
             env=self.env,
             check=True,
@@ -223,44 +292,80 @@ class LiveServer:
             text=True,
         ).stdout
 
-    def start(self, threads: int = 32, timeout: float = 30) -> None:
+    def start(self, threads: int = 32, timeout: float = 60) -> None:
         import subprocess
 
         import requests
 
-        self.process = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "--workers",
-                "1",
-                "--threads",
-                str(threads),
-                "--bind",
-                self.url.removeprefix("http://"),
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(ROOT / ".venv" / "bin" / "python"),
+                    "-m",
+                    "app.serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--threads",
+                    str(threads),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 requests.get(self.url + "/", timeout=1)
                 return
             except requests.RequestException:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the live server did not start")
+        raise RuntimeError(f"the live server did not start:\n{self.output()}")
 
-    def stop(self) -> None:
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def children(self) -> dict[str, int]:
+        """The supervisor's children by role: ``service`` and ``web`` (gunicorn master)."""
+        found = {}
+        for pid in descendants(self.process.pid):
+            try:
+                parent = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if parent != self.process.pid:
+                continue
+            if b"app.jobs.service" in command or b"worker" in command:
+                found["service"] = pid
+            elif any(part.endswith(b"gunicorn") for part in command):
+                found["web"] = pid
+        return found
+
+    def stop(self, timeout: float = 40) -> None:
+        """Ctrl-C, as in a terminal: the supervisor stops both children."""
+        import shutil
         import signal
+        import subprocess
 
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(20)
+            tree = {pid: _started(pid) for pid in descendants(self.process.pid)}
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+            for pid, started in tree.items():  # leftovers of a hung stop, not a reused pid
+                if started is not None and _started(pid) == started:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+        if self.own_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def live_sandbox_processes(settle: float = 2.0) -> list[int]:

@@ -1,5 +1,5 @@
-"""Real processes for the nothing-lost tests: a web app or `flask worker` started as a
-subprocess on a test database, killed for real."""
+"""Real processes for the nothing-lost tests: the grading service or `flask worker`
+started as a subprocess on a test database, killed for real."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Question, Submission, User, db
-from tests.helpers import ROOT, free_port, make_app
+from tests.helpers import ROOT, make_app
 
 SLOW_CLIENT = """
 import socket, time
@@ -73,8 +73,18 @@ class Deployment:
         self.processes.append(process)
         return process
 
-    def web(self) -> subprocess.Popen:
-        return self.spawn("run", "--port", str(free_port()), START_GRADING_WORKERS="1")
+    def service(self) -> subprocess.Popen:
+        """The grading service (`python -m app.jobs.service`), as `make run` starts it."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.jobs.service"],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
 
     def store(self, slug: str, files: dict[str, str]) -> int:
         """A submission stored as queued, as the web app does before queueing it."""

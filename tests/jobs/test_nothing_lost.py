@@ -17,9 +17,9 @@ def reference(deployment, slug: str) -> dict[str, str]:
 
 
 def test_queued_submissions_are_graded_after_a_restart(deployment):
-    # Stored and queued by a web process that then died: nothing holds them in memory.
+    # Stored and queued while no grading service ran: the database is the queue.
     ids = [deployment.store("tcp-echo", reference(deployment, "tcp-echo")) for _ in range(2)]
-    deployment.web()
+    deployment.service()
     for submission_id in ids:
         done = wait_for(
             lambda i=submission_id: deployment.submission(i).status == "done",
@@ -30,9 +30,9 @@ def test_queued_submissions_are_graded_after_a_restart(deployment):
         assert deployment.submission(submission_id).verdict == "passed"
 
 
-def test_killed_web_process_mid_grading_is_graded_again(deployment):
+def test_killed_service_mid_grading_is_graded_again(deployment):
     submission_id = deployment.store("tcp-echo", {"client": SLOW_CLIENT})
-    first = deployment.web()
+    first = deployment.service()
     wait_for(
         lambda: deployment.submission(submission_id).status == "running", 60, "the grading to start"
     )
@@ -40,11 +40,11 @@ def test_killed_web_process_mid_grading_is_graded_again(deployment):
     stranded = deployment.submission(submission_id)
     assert stranded.status == "running" and stranded.attempts == 1
 
-    deployment.web()
+    deployment.service()
     wait_for(
         lambda: deployment.submission(submission_id).status == "done",
         90,
-        "the restarted app to grade it again",
+        "the restarted service to grade it again",
     )
     graded = deployment.submission(submission_id)
     assert graded.attempts == 2
@@ -83,3 +83,53 @@ def test_gives_up_after_the_maximum_attempts(deployment):
             assert (requeued, failed) == (([], [submission_id]) if last else ([submission_id], []))
     given_up = deployment.submission(submission_id)
     assert given_up.status == "error" and "giving up" in given_up.error
+
+
+def _running_validation(deployment, slug: str, worker: str, attempts: int = 1) -> None:
+    """A validation job left `running` by ``worker`` (as a killed service leaves it)."""
+    with deployment.app.app_context():
+        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        question.validation = {
+            "state": "running",
+            "job": "abc123",
+            "version": question.version,
+            "worker": worker,
+            "heartbeat_at": "2000-01-01T00:00:00+00:00",
+            "attempts": attempts,
+            "done": 0,
+            "total": 1,
+        }
+        db.session.commit()
+
+
+def _validation(deployment, slug: str) -> dict:
+    with deployment.app.app_context():
+        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        return dict(question.validation)
+
+
+def test_a_validation_a_dead_service_was_running_runs_again(deployment):
+    import socket
+
+    _running_validation(deployment, "udp-echo", f"{socket.gethostname()}:999999999:grader-0")
+    deployment.service()
+    report = wait_for(
+        lambda: (v := _validation(deployment, "udp-echo"))["state"] == "done" and v,
+        90,
+        "the new service to run the validation again",
+    )
+    assert report["publishable"] and report["reference"]["ok"], report["reference"]
+    assert report["job"] == "abc123" and report["done"] == report["total"] == 1
+
+
+def test_a_validation_gives_up_after_the_maximum_attempts(deployment):
+    from app.jobs import validation
+
+    attempts = deployment.app.config["MAX_GRADING_ATTEMPTS"]
+    _running_validation(deployment, "udp-echo", "elsewhere:1:grader-0", attempts=attempts)
+    with deployment.app.app_context():
+        requeued, failed = validation.stale_validations(deployment.app.config["STALE_SECONDS"])
+    assert requeued == [] and len(failed) == 1
+    report = _validation(deployment, "udp-echo")
+    assert report["state"] == "done" and not report["publishable"]
+    assert "interrupted" in report["error"]
