@@ -37,7 +37,9 @@ def assert_hardened(response, https: bool = False) -> None:
     assert csp["default-src"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
-    assert "'unsafe-inline'" not in csp["style-src"]
+    assert csp["style-src"][0] == "'self'" and len(csp["style-src"]) == 2
+    assert re.fullmatch(r"'nonce-[A-Za-z0-9_-]{22}'", csp["style-src"][1])
+    assert csp["style-src-attr"] == ["'unsafe-inline'"]
     assert csp["connect-src"] == ["'self'", "ws://localhost", "wss://localhost"]
     for values in csp.values():
         assert "'unsafe-eval'" not in values
@@ -126,14 +128,28 @@ def test_a_view_may_set_its_own_header(app):
 
 @pytest.mark.parametrize("host", ["evil.example; script-src *", "a b", "x'y", ""])
 def test_odd_host_headers_never_reach_the_policy(host):
-    policy = content_security_policy(host)
+    policy = content_security_policy(host, "n0nce")
     assert "connect-src 'self';" in policy
     assert "*" not in policy
 
 
 def test_ipv6_and_port_hosts():
-    assert "ws://[::1]:5000 wss://[::1]:5000" in content_security_policy("[::1]:5000")
-    assert "ws://127.0.0.1:8000 " in content_security_policy("127.0.0.1:8000")
+    assert "ws://[::1]:5000 wss://[::1]:5000" in content_security_policy("[::1]:5000", "n")
+    assert "ws://127.0.0.1:8000 " in content_security_policy("127.0.0.1:8000", "n")
+
+
+def test_a_fresh_nonce_per_response_on_the_editor_script(client, auth):
+    """The editor's <script> carries the response's nonce (CodeMirror's <style> gets it)."""
+    auth.register()
+    nonces = []
+    for _ in range(2):
+        response = client.get("/questions/tcp-echo")
+        nonce = directives(response)["style-src"][1].removeprefix("'nonce-").removesuffix("'")
+        assert re.search(
+            rf'<script src="/static/js/editor\.[0-9a-f]{{12}}\.js" nonce="{nonce}"', response.text
+        )
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
 
 
 # -- templates: nothing the policy would block ------------------------------------------------

@@ -44,12 +44,27 @@ def browser():
         launched.close()
 
 
+def csp_violations(context) -> list[str]:
+    """The console messages of every page of ``context`` that report a blocked script,
+    style or connection: the pages run under the app's Content-Security-Policy."""
+    found: list[str] = []
+
+    def listen(message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            found.append(f"{message.type}: {message.text}")
+
+    context.on("console", listen)
+    return found
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(20_000)
+    violations = csp_violations(context)
     opened = context.new_page()
     yield opened
     context.close()
+    assert not violations, "CSP violations on the console:\n" + "\n".join(violations)

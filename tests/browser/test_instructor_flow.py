@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import csp_violations
 from tests.browser.test_learner_flow import register, type_code
 
 pytestmark = pytest.mark.browser
@@ -95,6 +96,7 @@ def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, bro
 
     learner = browser.new_context(base_url=live_server.url, locale="en-US")
     learner.set_default_timeout(20_000)
+    learner_violations = csp_violations(learner)
     student = learner.new_page()
     register(student, "udp-learner@example.com")
     student.goto("/?q=shouts")
@@ -105,6 +107,9 @@ def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, bro
     student.get_by_role("button", name="Submit for grading").click()
     expect(student.locator("#summary-verdict")).to_contain_text("PASSED", timeout=60_000)
     learner.close()
+    assert not learner_violations, "CSP violations on the console:\n" + "\n".join(
+        learner_violations
+    )
 
     page.goto("/instructor/topics/sockets/stats")
     row = page.locator("tr", has_text="udp-shout")

@@ -30,6 +30,11 @@ import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { python } from "@codemirror/lang-python";
 import { format, readJSON } from "./strings.js";
 
+// The page's Content-Security-Policy refuses inline <style> elements but those carrying
+// this response's nonce; CodeMirror injects its styles as one, so it gets the nonce the
+// server put on this script's own tag (read now: currentScript is gone later).
+const CSP_NONCE = (document.currentScript && document.currentScript.nonce) || "";
+
 const SAVE_DELAY_MS = 300;
 
 // Drafts are kept per signed-in user: on a shared browser nobody restores another's code.
@@ -105,6 +110,7 @@ function extensions({ label, onChange, onSubmit }) {
     ]),
     python(),
     theme,
+    EditorView.cspNonce.of(CSP_NONCE),
     EditorView.contentAttributes.of({
       "aria-labelledby": label.id,
       "aria-describedby": "editor-help",
