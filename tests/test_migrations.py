@@ -31,6 +31,7 @@ def _roundtrip(app) -> None:
             "concept_review",
             "api_token",
             "known_wrong_answer",
+            "throttle_event",
         } <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:
