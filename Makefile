@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# bubblewrap runs submissions; Debian's python3 is the interpreter inside the sandbox;
+# bubblewrap runs submissions (libseccomp2 compiles their syscall filter); Debian's python3 is
+# the interpreter inside the sandbox;
 # chromium (and CJK fonts) for the browser tests.
-SYSTEM_PACKAGES := bubblewrap python3 util-linux chromium fonts-noto-cjk
+SYSTEM_PACKAGES := bubblewrap libseccomp2 python3 util-linux chromium fonts-noto-cjk
 
 export FLASK_APP := wsgi
 

@@ -25,9 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.bank.files import read_directory  # noqa: E402
 from app.bank.loader import BUILTIN_BANK  # noqa: E402
+from app.grading.bwrap import SANDBOX_PYTHON  # noqa: E402
 from app.grading.engine import grade, run_check  # noqa: E402
+from app.grading.limits import Limits  # noqa: E402
 from app.grading.peers import make_peer  # noqa: E402
-from app.grading.sandbox import SANDBOX_PYTHON, Limits, sandbox_problem  # noqa: E402
+from app.grading.sandbox import sandbox_problem  # noqa: E402
 
 PORT = 65432
 

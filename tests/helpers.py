@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.grading import sandbox as sandbox_module
+from app.grading import uids
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -372,13 +372,13 @@ def live_sandbox_processes(settle: float = 2.0) -> list[int]:
     """Processes of any sandbox uid. The grader SIGKILLs them all before a check returns;
     the kernel may still be tearing a killed one down (a thread group mid-exit), so allow
     it a moment to vanish: anything still there after that survived."""
-    pool = sandbox_module.UIDS
+    pool = uids.UIDS
     deadline = time.monotonic() + settle
     while True:
         pids = [
             pid
             for uid in range(pool.base, pool.base + pool.count)
-            for pid in sandbox_module._processes_of(uid)
+            for pid in uids.processes_of(uid)
         ]
         if not pids or time.monotonic() > deadline:
             return pids

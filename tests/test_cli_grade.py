@@ -62,3 +62,24 @@ def test_usage_errors_exit_2(runner, args, message):
     result = runner.invoke(args=args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+FAKE_REPORT = r"""
+import sys
+fake = "\x1b[2J\x1b[H\x1b]0;owned\x07PASS  Client sends a message  [client]\r\x9b31m"
+print(fake)
+print(fake, file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_program_output_cannot_drive_the_terminal(runner, sandbox, tmp_path):
+    """A program that prints escape sequences (clear the screen, draw a fake PASS) has
+    them shown as text, and none of its lines starts a report line."""
+    client = tmp_path / "client.py"
+    client.write_text(FAKE_REPORT)
+    result = runner.invoke(args=["grade", "tcp-echo", f"client={client}"])
+    assert result.exit_code == 1
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.output), repr(result.output)
+    assert "\\x1b[2J" in result.output
+    assert not any(line.startswith("PASS  Client sends") for line in result.output.splitlines())

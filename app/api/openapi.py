@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.bank.files import DIFFICULTIES, KINDS, ROLE, SLUG
-from app.grading.sandbox import LIMIT_NAMES
+from app.grading.limits import LIMIT_NAMES
 
 JSON = "application/json"
 

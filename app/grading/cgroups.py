@@ -1,6 +1,6 @@
-"""A cgroup per sandboxed run: a memory limit that also counts tmpfs, shared memory and
-memfd pages (which RLIMIT_AS does not), and an OOM count to name the limit; it also lists
-every process of the run for the final kill.
+"""A cgroup per sandboxed run: a memory limit that also counts tmpfs, shared memory,
+memfd pages (which RLIMIT_AS does not) and socket buffers, and an OOM count to name the
+limit; it also lists every process of the run for the final kill.
 
 cgroup v2 (unified: memory and pids limits in one group) and cgroup v1 (the ``memory``
 hierarchy; the process count is left to RLIMIT_NPROC on the run's own uid) are supported:
@@ -17,6 +17,8 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from app.grading.limits import SOCKET_MEMORY_BYTES
 
 ROOT = Path(os.environ.get("LOOPBACK_CGROUP_ROOT", "/sys/fs/cgroup"))
 GROUP = "loopback"
@@ -69,7 +71,13 @@ def remove_stale_groups() -> None:
 
 
 class RunCgroup:
-    def __init__(self, memory_bytes: int, pids: int, name: str | None = None):
+    def __init__(
+        self,
+        memory_bytes: int,
+        pids: int,
+        name: str | None = None,
+        socket_bytes: int = SOCKET_MEMORY_BYTES,
+    ):
         name = name or f"run-{os.getpid()}-{next(_counter)}"
         self.dirs: list[Path] = []
         self.memory_dir: Path
@@ -107,6 +115,9 @@ class RunCgroup:
         (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
         with contextlib.suppress(OSError):  # no swap to escape into
             (memory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
+        # v1 charges socket buffers to no one until this is set (and then to this group
+        # from the next socket on): without it a run pins kernel memory past its limit.
+        (memory / "memory.kmem.tcp.limit_in_bytes").write_text(str(socket_bytes))
         self.version = 1
         if (cpu_root := _v1_cpu_root()) is not None:  # CPU time is only reported: optional
             with contextlib.suppress(OSError):
@@ -180,6 +191,8 @@ class RunCgroup:
         """A long-lived group serves run after run: count memory pressure, CPU time and
         the memory peak from now on."""
         self._baseline = self._pressure()
+        if self.version == 1:  # the socket cap keeps no failure count: watch its peak
+            (self.memory_dir / "memory.kmem.tcp.max_usage_in_bytes").write_text("0")
         self._cpu_base = self._cpu_ns()
         self._memory_base = self._reset_peak()
 
@@ -230,8 +243,19 @@ class RunCgroup:
             peak_bytes = max(peak - self._memory_base, 0)
         return cpu_ms, peak_bytes
 
-    def oom_killed(self) -> bool:
-        return self._pressure() > self._baseline
+    def memory_limit_hit(self) -> bool:
+        """Whether the run ran into its memory limit: an OOM kill, a failed charge, or (v1)
+        its socket buffers reaching their cap (v2 charges them to the memory limit)."""
+        if self._pressure() > self._baseline:
+            return True
+        if self.version == 2:
+            return False
+        try:
+            peak = int((self.memory_dir / "memory.kmem.tcp.max_usage_in_bytes").read_text())
+            cap = int((self.memory_dir / "memory.kmem.tcp.limit_in_bytes").read_text())
+        except (OSError, ValueError):
+            return False
+        return peak >= cap
 
     def close(self) -> None:
         if self._peak_fd is not None:

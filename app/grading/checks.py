@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.grading import trace
+from app.grading.exchange import digest
 from app.grading.sandbox import RunResult
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -36,6 +37,13 @@ class Observation:
     @property
     def stderr(self) -> str:
         return self.run.text("stderr")
+
+    @property
+    def peer_ports(self) -> list[int]:
+        """The far ends of the reference peer's connections: packet facts are judged on
+        these connections only, so a connection the program made to itself proves
+        nothing."""
+        return self.peer.get("ports", [])
 
     @property
     def program_side(self) -> str:
@@ -280,21 +288,32 @@ def stdout_echoes_peer(obs: Observation, _: bool) -> Outcome:
 def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
     prefix = arg.get("prefix", "ACK: ").encode()
     records = obs.peer["datagrams"]
-    wrong = [r for r in records if r.get("reply") != prefix + r["data"]]
+    wrong = [r for r in records if _udp_reply_problem(r, prefix, obs.port)]
     ok = bool(records) and not wrong
     actual = f"{len(records) - len(wrong)} of {len(records)} answered correctly"
     if wrong:
         first = wrong[0]
-        got = "no reply" if first.get("reply") is None else repr(excerpt(first["reply"]))
-        actual += f"; to {excerpt(first['data'])!r} (from port {first['from']}) got {got}"
+        actual += f"; to {excerpt(first['data'])!r} (from port {first['from']}) "
+        actual += _udp_reply_problem(first, prefix, obs.port)
     return Outcome(
         ok,
         f"Each datagram should be answered with {prefix.decode()!r} + its data, "
-        "sent back to the address it came from.",
-        f"每个数据报都应以 {prefix.decode()!r} + 原数据回复给其发送方地址。",
+        f"sent back from port {obs.port} to the address it came from.",
+        f"每个数据报都应以 {prefix.decode()!r} + 原数据，从端口 {obs.port} 回复给其发送方地址。",
         f"{len(records)} replies",
         actual,
     )
+
+
+def _udp_reply_problem(record: dict[str, Any], prefix: bytes, port: int) -> str:
+    """What is wrong with the reply to one datagram, or "" when nothing is."""
+    if record.get("reply") is None:
+        return "got no reply"
+    if record["reply_digest"] != digest(prefix + record["data"]):
+        return f"got {excerpt(record['reply'])!r}"
+    if record.get("reply_from") != port:
+        return f"got the right reply, but from port {record.get('reply_from')}, not {port}"
+    return ""
 
 
 @expectation("stdin_forwarded", TRUE)
@@ -367,7 +386,7 @@ def syn_sent(obs: Observation, _: bool) -> Outcome:
 @expectation("handshake", TRUE)
 @packet_fact
 def handshake(obs: Observation, _: bool) -> Outcome:
-    ok = trace.handshake_completed(obs.packets, obs.port)
+    ok = trace.handshake_completed(obs.packets, obs.port, obs.peer_ports)
     return Outcome(
         ok,
         "A TCP three-way handshake (SYN, SYN-ACK, ACK) should complete.",
@@ -385,7 +404,7 @@ def fin_from(obs: Observation, who: str) -> Outcome:
         "peer": [obs.peer_side],
         "both": [obs.program_side, obs.peer_side],
     }[who]
-    ok = all(trace.side_sent(obs.packets, obs.port, side, "FIN") for side in sides)
+    ok = all(trace.side_sent(obs.packets, obs.port, side, "FIN", obs.peer_ports) for side in sides)
     return Outcome(
         ok,
         "Your program should close the connection with a FIN (a graceful close).",
@@ -402,7 +421,7 @@ def no_rst(obs: Observation, _: bool) -> Outcome:
     side send one. The reference peer's kernel answers a stray segment that arrives after
     its own graceful close (e.g. a duplicate ACK from a late close()) with a reset too,
     which says nothing about the program."""
-    resets = trace.side_sent(obs.packets, obs.port, obs.program_side, "RST")
+    resets = trace.side_sent(obs.packets, obs.port, obs.program_side, "RST", obs.peer_ports)
     return Outcome(
         not resets,
         "Your program should end the connection without a reset (RST): closing with unread "
@@ -416,8 +435,8 @@ def no_rst(obs: Observation, _: bool) -> Outcome:
 @expectation("fin_within_ms", MS)
 @packet_fact
 def fin_within_ms(obs: Observation, limit: int) -> Outcome:
-    packets = trace.tcp_packets(obs.packets, obs.port)
-    fins = trace.side_sent(obs.packets, obs.port, obs.program_side, "FIN")
+    packets = trace.tcp_packets(obs.packets, obs.port, obs.peer_ports)
+    fins = trace.side_sent(obs.packets, obs.port, obs.program_side, "FIN", obs.peer_ports)
     start = packets[0].t_ms if packets else 0
     took = fins[0].t_ms - start if fins else None
     ok = took is not None and took <= limit
@@ -432,7 +451,7 @@ def fin_within_ms(obs: Observation, limit: int) -> Outcome:
 
 def _flags_summary(obs: Observation) -> str:
     parts = []
-    for p in trace.tcp_packets(obs.packets, obs.port)[:12]:
+    for p in trace.tcp_packets(obs.packets, obs.port, obs.peer_ports)[:12]:
         side = "S" if p.src_port == obs.port else "C"
         parts.append(f"{side}:{'/'.join(p.flags) or '-'}{f'+{p.length}B' if p.length else ''}")
     return " ".join(parts) or "no TCP packets"

@@ -15,23 +15,19 @@ from typing import Any
 
 from app.grading import trace
 from app.grading.checks import EXPECTATIONS, Observation, Outcome, excerpt
+from app.grading.limits import Limits, describe_limit
+from app.grading.listening import wait_listening
 from app.grading.netns import NamespaceError, private_loopback
 from app.grading.peers import Peer, make_peer
-from app.grading.sandbox import (
-    Limits,
-    RunResult,
-    Sandbox,
-    SandboxUnavailable,
-    describe_limit,
-    sandbox_problem,
-)
+from app.grading.sandbox import RunResult, Sandbox, SandboxUnavailable, sandbox_problem
 from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
 
 ENGINE_VERSION = "1.0"
 EXCERPT_BYTES = 4096
-LISTEN_POLL_S = 0.002
-WRONG_PORT_GRACE_S = 0.5
 DEFAULT_SETTLE_MS = 100
+# A check ends within its wall-clock limit plus this: the limit stops the program and
+# wakes the peer; tearing down the sandbox, the peer and the capture takes the rest.
+WALL_GRACE_MS = 1000
 
 Callback = Callable[[dict[str, Any]], None]
 
@@ -207,7 +203,8 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
         "stderr_bytes": run.stderr_bytes,
     }
     result.peer = _peer_summary(observation.peer)
-    result.trace = trace.to_json(observation.packets, port)
+    peer_ports = observation.peer_ports if observation.program_is_server else None
+    result.trace = trace.to_json(observation.packets, port, peer_ports)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 
@@ -232,16 +229,20 @@ def _observe(
             {f"{role}.py": code}, [f"{role}.py"], limits, keep_stdin_open=bool(script)
         )
         ended = threading.Event()
+        watchdog: threading.Timer | None = None
         try:
             peer.start()
             sandbox.start()
             deadline = time.monotonic() + timeout_s
+            watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
+            watchdog.daemon = True
+            watchdog.start()
             if script:
                 threading.Thread(
                     target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
                 ).start()
             if program_is_server:
-                problem = _wait_listening(sandbox, peer, port, deadline)
+                problem = wait_listening(sandbox, peer.kind.startswith("udp"), port, deadline)
                 if problem is None:
                     peer.drive(deadline)
             if finish == "exit":
@@ -252,6 +253,8 @@ def _observe(
                 sandbox.wait(settle_s)
         finally:
             ended.set()
+            if watchdog is not None:
+                watchdog.cancel()
             try:
                 run: RunResult = sandbox.finish()
             finally:  # whatever happened, the peer and the capture end with the check
@@ -261,6 +264,14 @@ def _observe(
         run, peer.observation(), packets, port, program_is_server, stdin_sent, capture.complete
     )
     return observation, problem
+
+
+def _expire(sandbox: Sandbox, peer: Peer) -> None:
+    """The check's wall-clock limit is up, whatever the program or the peer is waiting
+    for: stop the program (naming the limit) and wake every blocking call of the peer."""
+    if sandbox.running():
+        sandbox.stop("time")
+    peer.abort()
 
 
 def _wait_for_peer(sandbox: Sandbox, peer: Peer, deadline: float) -> None:
@@ -286,56 +297,6 @@ def _feed_stdin(
         elif step.get("close"):
             sandbox.close_stdin()
             return
-
-
-def _bound_ports(pid: int, udp: bool) -> set[int]:
-    """Ports with a listening TCP (or bound UDP) socket in the sandbox's namespace."""
-    ports: set[int] = set()
-    for table in ("udp", "udp6") if udp else ("tcp", "tcp6"):
-        try:
-            with open(f"/proc/{pid}/net/{table}") as handle:
-                next(handle)
-                for line in handle:
-                    fields = line.split()
-                    if udp or fields[3] == "0A":
-                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-        except (FileNotFoundError, ProcessLookupError):
-            break
-    return ports
-
-
-def _wait_listening(
-    sandbox: Sandbox, peer: Peer, port: int, deadline: float
-) -> dict[str, str] | None:
-    """Poll until the submitted server listens; explain why not if it never does."""
-    udp = peer.kind.startswith("udp")
-    what = "UDP socket bound to" if udp else "TCP server listening on"
-    elsewhere_since: float | None = None
-    while time.monotonic() < deadline:
-        if not sandbox.running():
-            return _msg(
-                f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
-                f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
-            )
-        ports = _bound_ports(sandbox.pid, udp)
-        if port in ports:
-            return None
-        if ports:
-            # Listening, but elsewhere: give it a moment to open the right port too.
-            elsewhere_since = elsewhere_since or time.monotonic()
-            if time.monotonic() - elsewhere_since > WRONG_PORT_GRACE_S:
-                others = ", ".join(str(p) for p in sorted(ports))
-                sandbox.stop()
-                return _msg(
-                    f"Your server listens on port {others}, not on {port}.",
-                    f"你的服务器监听的是端口 {others}，而不是 {port}。",
-                )
-        time.sleep(LISTEN_POLL_S)
-    sandbox.stop("time")
-    return _msg(
-        f"No {what} 127.0.0.1:{port} appeared within the time limit.",
-        f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
-    )
 
 
 def _judge(

@@ -16,9 +16,10 @@ Runs as its own script (no imports from the app, started by ``Launcher`` in sand
     python3 launcher.py SOCKET_FD CGROUP_PROCS_FILE...
 
 Requests arrive on a SOCK_SEQPACKET socket as JSON: ``argv``, ``fds`` (target numbers),
-``uid`` and ``limits`` (``{"RLIMIT_...": [soft, hard]}``), with the descriptors attached
-(network namespace, stdin, stdout, stderr, then one per target). The child sets the
-limits, drops every capability and becomes ``uid`` before exec. The answer is
+``uid``, ``limits`` (``{"RLIMIT_...": [soft, hard]}``) and ``keyctl`` (its system call
+number), with the descriptors attached (network namespace, stdin, stdout, stderr, then
+one per target). The child sets the limits, drops every capability, becomes ``uid`` with
+fresh keyrings and executes with an empty environment. The answer is
 ``{"pid": N}``, then ``{"spare": M}`` (the next spare, which is no run's process), and
 later ``{"exit": N, "status": S}``. The launcher exits when the socket closes (its grader is
 gone); a spare exits when the launcher does.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -42,6 +44,12 @@ PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 PR_SET_PDEATHSIG = 1
+KEYCTL_JOIN_SESSION_KEYRING = 1
+KEYCTL_REVOKE = 3
+KEYCTL_CLEAR = 7
+KEYCTL_READ = 11
+KEY_SPEC_USER_KEYRING = -4
+KEY_SPEC_USER_SESSION_KEYRING = -5
 FIRST_FREE_FD = 64
 MAX_FDS = 32
 OOM_SCORE_ADJ = "-999"  # the launcher goes last when its cgroup runs out of memory
@@ -59,8 +67,11 @@ def _prepare(libc: ctypes.CDLL) -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
-def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) -> None:
-    """Limits first (as root), then no capabilities, no groups, the run's uid."""
+def _drop_privileges(
+    libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]], keyctl: int | None
+) -> None:
+    """Limits first (as root), then no capabilities, no groups, the run's uid, keyrings of
+    its own."""
     for name, (soft, hard) in limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     os.setgroups([])
@@ -75,6 +86,34 @@ def _drop_privileges(libc: ctypes.CDLL, uid: int, limits: dict[str, list[int]]) 
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != _launcher_pid:
         os._exit(125)
+    if keyctl is not None:
+        _fresh_keyrings(libc, keyctl)
+
+
+def _fresh_keyrings(libc: ctypes.CDLL, keyctl: int) -> None:
+    """A new, empty session keyring instead of the grader's, and every key in the uid's
+    own keyrings revoked: the kernel keeps those while the uid lives, so a key one run
+    planted would wait there for the next run of the same uid (the syscall filter denies
+    the calls too; this holds below it)."""
+
+    def call(*args: int | ctypes.Array | None) -> int:
+        return libc.syscall(
+            ctypes.c_long(keyctl), *(ctypes.c_long(a) if isinstance(a, int) else a for a in args)
+        )
+
+    if call(KEYCTL_JOIN_SESSION_KEYRING, None) < 0:
+        if ctypes.get_errno() == errno.ENOSYS:  # a kernel without keyrings
+            return
+        os._exit(125)
+    for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+        serials = (ctypes.c_int32 * 256)()
+        size = call(KEYCTL_READ, keyring, serials, ctypes.sizeof(serials))
+        if size < 0:
+            os._exit(125)
+        for serial in serials[: min(size, ctypes.sizeof(serials)) // 4]:
+            call(KEYCTL_REVOKE, serial)  # a revoked key can no longer be read by anyone
+        if size > ctypes.sizeof(serials) or call(KEYCTL_CLEAR, keyring) < 0:
+            os._exit(125)
 
 
 def _spare(control: socket.socket) -> None:
@@ -94,7 +133,7 @@ def _spare(control: socket.socket) -> None:
             os._exit(0)
         request = json.loads(message)
         limits = request.get("limits", {})
-        _run(libc, request["argv"], fds, request["fds"], request.get("uid"), limits)
+        _run(libc, request, fds, limits)
     except BaseException as exc:  # on the run's stderr when it has one, for the report
         with contextlib.suppress(OSError):
             os.write(2, f"launcher: cannot start the sandbox: {exc!r}\n".encode())
@@ -102,16 +141,10 @@ def _spare(control: socket.socket) -> None:
         os._exit(127)
 
 
-def _run(
-    libc: ctypes.CDLL,
-    argv: list[str],
-    fds: list[int],
-    targets: list[int],
-    uid: int | None,
-    limits: dict[str, list[int]],
-) -> None:
+def _run(libc: ctypes.CDLL, request: dict, fds: list[int], limits: dict[str, list[int]]) -> None:
     """Enter the namespace, lay out the descriptors, become the run's unprivileged uid
-    under its limits, exec."""
+    under its limits, exec with an empty environment."""
+    argv, targets, uid = request["argv"], request["fds"], request.get("uid")
     netns, *rest = fds
     if libc.setns(netns, CLONE_NEWNET) != 0:
         os._exit(126)
@@ -123,10 +156,11 @@ def _run(
     os.closerange(3 + len(targets), os.sysconf("SC_OPEN_MAX"))
     _set_oom_score_adj("0")  # the launcher's is not for runs
     if uid is not None:
-        _drop_privileges(libc, uid, limits)
-    # execv, not execvp: after setuid nothing may be imported any more (the grader's
-    # Python may live where the run's uid cannot read), and argv[0] is absolute.
-    os.execv(argv[0], argv)
+        _drop_privileges(libc, uid, limits, request.get("keyctl"))
+    # execve, not execvp: after setuid nothing may be imported any more (the grader's
+    # Python may live where the run's uid cannot read), and argv[0] is absolute. The
+    # environment is empty: bwrap is pid 1 in the sandbox, its environ readable there.
+    os.execve(argv[0], argv, {})
 
 
 class Spare:

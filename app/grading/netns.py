@@ -42,6 +42,22 @@ def _bring_loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
 
 
+# Socket buffer sizes in each check's namespace (min, default, max): a program cannot
+# grow one connection's queues past these, so the memory cap on its socket buffers holds
+# many connections (the host's defaults allow 32 MiB per socket).
+SOCKET_SYSCTLS = {
+    "net/ipv4/tcp_rmem": "4096 131072 1048576",
+    "net/ipv4/tcp_wmem": "4096 16384 1048576",
+}
+
+
+def _bound_socket_buffers() -> None:
+    """Network sysctls belong to the namespace of the thread that opens them."""
+    for name, value in SOCKET_SYSCTLS.items():
+        with open(f"/proc/sys/{name}", "w") as handle:
+            handle.write(value)
+
+
 _homes = threading.local()  # per thread: the namespaces private_loopback left, innermost last
 
 
@@ -60,6 +76,7 @@ def private_loopback() -> Iterator[int]:
             namespace = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
             try:
                 _bring_loopback_up()
+                _bound_socket_buffers()
                 yield namespace
             finally:
                 os.close(namespace)

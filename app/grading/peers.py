@@ -2,88 +2,32 @@
 
 Peers are threads of the grader, created inside the check's network namespace: outside
 the sandbox's pid namespace, so a submission can neither see nor kill them, nor forge
-what they observed. Each peer records what it received and sent, in order, with times.
+what they observed. Each peer records what it received and sent, in order, with times,
+and the far-end port of every connection it made or accepted: packet facts are judged on
+those connections only.
 
 Servers start listening before the program runs (``start``); clients act once the
-submitted server listens (``drive``). Every peer is chosen and parameterised by the spec.
+submitted server listens (``drive``). Every blocking call of a peer ends when the check's
+watchdog calls ``abort``; every peer thread reports what went wrong on the check instead
+of dying silently. Every peer is chosen and parameterised by the spec.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import secrets
 import socket
-import string
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
+
+from app.grading.exchange import Exchange, add_reply, datagram_record, nonce
 
 HOST = "127.0.0.1"
 RECV_SIZE = 65536
-
-
-# What a peer keeps, whatever the program sends: the grader's memory stays bounded.
-STORED_BYTES = 8 * 1024 * 1024
-MAX_EVENTS = 200
-MAX_DATAGRAMS = 1000
 MAX_CONNECTIONS = 16
-
-
-class Stream:
-    """Bytes in one direction: the first STORED_BYTES, plus the total and a digest of all."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.total = 0
-        self._digest = hashlib.sha256()
-
-    def __iadd__(self, chunk: bytes) -> Stream:
-        self.total += len(chunk)
-        self._digest.update(chunk)
-        room = STORED_BYTES - len(self.data)
-        if room > 0:
-            self.data += chunk[:room]
-        return self
-
-    def digest(self) -> str:
-        return self._digest.hexdigest()
-
-
-@dataclass
-class Exchange:
-    """What one peer saw: bytes in both directions, events in order, how it ended."""
-
-    received: Stream = field(default_factory=Stream)
-    sent: Stream = field(default_factory=Stream)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    events_dropped: int = 0
-    connections: int = 0
-    eof: bool = False  # the program closed its side (FIN reached us)
-    reset: bool = False  # the program reset the connection
-    error: str | None = None
-    datagrams: list[dict[str, Any]] = field(default_factory=list)
-
-    def log(self, started: float, kind: str, data: bytes = b"") -> None:
-        if len(self.events) >= MAX_EVENTS:
-            self.events_dropped += 1
-            return
-        entry: dict[str, Any] = {
-            "t_ms": round((time.monotonic() - started) * 1000, 1),
-            "event": kind,
-        }
-        if data:
-            entry["bytes"] = len(data)
-            entry["text"] = data[:120].decode("utf-8", "replace")
-        self.events.append(entry)
-
-
-def nonce(length: int) -> bytes:
-    """Random letters and digits: a reply the program cannot know in advance."""
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(max(length, 1))).encode()
+MAX_UDP_PAYLOAD = 65507  # what one IPv4 datagram can carry
 
 
 class Peer:
@@ -105,15 +49,30 @@ class Peer:
         """Bind and serve (servers). Call inside the check's namespace."""
 
     def drive(self, deadline: float) -> None:
-        """Act against the submitted server (clients). Call inside the namespace."""
-        self.finished.set()
+        """Act against the submitted server (clients), in the caller's thread, until done,
+        aborted or ``deadline``. Call inside the namespace."""
+        try:
+            self._drive(deadline)
+        except Exception as exc:  # noqa: BLE001 - reported on the check, never lost
+            self._report(exc)
+        finally:
+            self.finished.set()
 
-    def stop(self) -> None:
+    def _drive(self, deadline: float) -> None:
+        pass
+
+    def abort(self) -> None:
+        """Wake every blocking call of this peer now (the check is over). Safe from any
+        thread, any number of times."""
         self._closing.set()
-        for sock in self._sockets:
-            # shutdown() wakes a thread blocked in accept()/recv(); close() does not.
+        for sock in list(self._sockets):
+            # shutdown() wakes a thread blocked in accept()/recv()/send(); close() does not.
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self.abort()
+        for sock in list(self._sockets):
             sock.close()
         for thread in self._threads:
             thread.join(1)
@@ -131,6 +90,7 @@ class Peer:
             "events": ex.events,
             "events_dropped": ex.events_dropped,
             "connections": ex.connections,
+            "ports": sorted(ex.ports),
             "eof": ex.eof,
             "reset": ex.reset,
             "error": ex.error,
@@ -144,10 +104,26 @@ class Peer:
         return bytes(self.exchange.sent.data)
 
     # -- helpers -----------------------------------------------------------------------
-    def _spawn(self, target, *args) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=self._guarded, args=(target, *args), daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _guarded(self, target: Callable[..., None], *args: Any) -> None:
+        try:
+            target(*args)
+        except Exception as exc:  # noqa: BLE001 - reported on the check, never lost
+            self._report(exc)
+
+    def _report(self, exc: Exception) -> None:
+        if self._closing.is_set() and isinstance(exc, OSError):
+            return  # woken by abort(): the check is over, not a problem
+        self.exchange.note_error(f"the reference {self.kind} failed: {type(exc).__name__}: {exc}")
+        self.exchange.log(self.started, "peer_error")
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` unless the check ends first; True if it did."""
+        return self._closing.wait(seconds)
 
     def _listen(self) -> socket.socket:
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -157,22 +133,27 @@ class Peer:
         self._sockets.append(server)
         return server
 
-    def _accept_loop(self, server: socket.socket, handler) -> None:
+    def _accept_loop(self, server: socket.socket, handler: Callable[..., None]) -> None:
         while not self._closing.is_set():
             try:
-                conn, _ = server.accept()
+                conn, address = server.accept()
             except OSError:
                 return
             self.exchange.connections += 1
             if self.exchange.connections > MAX_CONNECTIONS:
                 conn.close()  # a connection flood gets no grader threads
                 continue
+            self.exchange.ports.add(address[1])
             self._sockets.append(conn)
             self.exchange.log(self.started, "accept")
             self._spawn(handler, conn)
 
     def _recv(self, conn: socket.socket) -> bytes | None:
-        """One read; b"" at EOF, None when the connection was reset or closed by us."""
+        """One read; b"" at EOF, None when the connection was reset, closed by us, or the
+        peer's budget is spent."""
+        if not self.exchange.within_budget():
+            self.exchange.log(self.started, "budget_spent")
+            return None
         try:
             data = conn.recv(RECV_SIZE)
         except ConnectionResetError:
@@ -236,10 +217,8 @@ class TcpEchoServer(Peer):
                 [data[i : i + segment] for i in range(0, len(data), segment)] if segment else [data]
             )
             for piece in pieces:
-                if not self._send(conn, piece):
+                if not self._send(conn, piece) or (delay and self._wait(delay)):
                     return
-                if delay:
-                    time.sleep(delay)
         if data == b"":
             _graceful_close(conn)
         self.finished.set()
@@ -283,7 +262,8 @@ class ResetServer(Peer):
         self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
-        time.sleep(int(self.params.get("after_ms", 100)) / 1000)
+        if self._wait(int(self.params.get("after_ms", 100)) / 1000):
+            return
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
         self.exchange.log(self.started, "reset_sent")
@@ -302,16 +282,16 @@ class PushServer(Peer):
 
     def _serve(self, conn: socket.socket) -> None:
         self._spawn(self._drain, conn)
-        first_delay = int(self.params.get("first_delay_ms", 100)) / 1000
+        if self._wait(int(self.params.get("first_delay_ms", 100)) / 1000):
+            return
         interval = int(self.params.get("interval_ms", 100)) / 1000
-        time.sleep(first_delay)
         for line in self.params.get("lines", []):
             if self.params.get("nonce"):
                 line = f"{line} {nonce(6).decode()}"
-            if self._closing.is_set() or not self._send(conn, (line + "\n").encode()):
-                break
-            time.sleep(interval)
-        self._closing.wait(int(self.params.get("hold_ms", 1000)) / 1000)
+            if not self._send(conn, (line + "\n").encode()) or self._wait(interval):
+                return
+        if self._wait(int(self.params.get("hold_ms", 1000)) / 1000):
+            return
         _graceful_close(conn, drain=False)
         self.exchange.log(self.started, "close")
         self.finished.set()
@@ -335,21 +315,34 @@ class UdpAckServer(Peer):
 
     def _serve(self, sock: socket.socket) -> None:
         prefix = str(self.params.get("prefix", "ACK: ")).encode()
-        while not self._closing.is_set():
+        ex = self.exchange
+        while not self._closing.is_set() and ex.within_budget():
             try:
                 data, address = sock.recvfrom(RECV_SIZE)
             except OSError:
                 return
-            if address is None:  # woken by stop()
+            if address is None:  # woken by abort()
                 return
-            self.exchange.received += data
-            self.exchange.log(self.started, "recv", data)
+            ex.datagrams_handled += 1
+            ex.ports.add(address[1])
+            ex.received += data
+            ex.log(self.started, "recv", data)
+            record = datagram_record(address[1], data)
+            ex.datagrams.append(record)
             reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
+            if len(reply) > MAX_UDP_PAYLOAD:
+                ex.note_error(
+                    f"a {len(data)}-byte datagram cannot be answered: the reply would be "
+                    f"{len(reply)} bytes, more than one datagram holds ({MAX_UDP_PAYLOAD})"
+                )
+                add_reply(record, None)
+                continue
             sock.sendto(reply, address)
-            self.exchange.sent += reply
-            if len(self.exchange.datagrams) < MAX_DATAGRAMS:
-                self.exchange.datagrams.append({"from": address[1], "data": data, "reply": reply})
+            ex.sent += reply
+            add_reply(record, reply, self.port)
             self.finished.set()
+        if not ex.within_budget():
+            ex.log(self.started, "budget_spent")
 
 
 class TcpClient(Peer):
@@ -370,26 +363,27 @@ class TcpClient(Peer):
             return [data[i : i + chunk] for i in range(0, size, chunk)]
         return [str(m).encode() for m in self.params.get("messages", [])]
 
-    def drive(self, deadline: float) -> None:
+    def _drive(self, deadline: float) -> None:
+        timeout = min(2.0, max(deadline - time.monotonic(), 0.05))
+        conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sockets.append(conn)  # before connecting: abort() must reach it
+        conn.settimeout(timeout)
         try:
-            conn = socket.create_connection((HOST, self.port), timeout=2)
+            conn.connect((HOST, self.port))
         except OSError as exc:
             self.exchange.error = f"could not connect to 127.0.0.1:{self.port}: {exc}"
-            self.finished.set()
             return
-        self._sockets.append(conn)
+        self.exchange.ports.add(conn.getsockname()[1])
         self.exchange.connections += 1
         self.exchange.log(self.started, "connect")
         conn.settimeout(max(deadline - time.monotonic(), 0.05))
         chunks = self.payload()
-        reader = threading.Thread(target=self._read_all, args=(conn,), daemon=True)
+        reader = threading.Thread(target=self._guarded, args=(self._read_all, conn), daemon=True)
         reader.start()
         delay = int(self.params.get("delay_ms", 0)) / 1000
         for chunk in chunks:
-            if not self._send(conn, chunk):
+            if not self._send(conn, chunk) or (delay and self._wait(delay)):
                 break
-            if delay:
-                time.sleep(delay)
         if chunks and self.params.get("half_close", True):
             try:
                 conn.shutdown(socket.SHUT_WR)
@@ -398,19 +392,18 @@ class TcpClient(Peer):
                 pass
         expected = sum(len(c) for c in chunks)
         wait_for_eof = self.params.get("wait_for_eof", True)
-        while reader.is_alive() and time.monotonic() < deadline:
+        while reader.is_alive() and time.monotonic() < deadline and not self._closing.is_set():
             if not wait_for_eof and self.exchange.received.total >= expected:
                 break
             reader.join(0.01)
         _graceful_close(conn, drain=False)
-        self.finished.set()
 
     def _read_all(self, conn: socket.socket) -> None:
         pause = int(self.params.get("read_delay_ms", 0)) / 1000
         try:
             while self._recv(conn):
-                if pause:
-                    time.sleep(pause)
+                if pause and self._wait(pause):
+                    return
         except TimeoutError:
             self.exchange.error = "timed out waiting for the server"
 
@@ -422,7 +415,7 @@ class UdpClient(Peer):
     kind = "udp_client"
     is_server = False
 
-    def drive(self, deadline: float) -> None:
+    def _drive(self, deadline: float) -> None:
         count = int(self.params.get("senders", 1))
         timeout = int(self.params.get("reply_timeout_ms", 1000)) / 1000
         senders = []
@@ -431,23 +424,26 @@ class UdpClient(Peer):
             sock.bind((HOST, 0))
             self._sockets.append(sock)
             senders.append(sock)
+            self.exchange.ports.add(sock.getsockname()[1])
         for index, text in enumerate(self.params.get("datagrams", [])):
+            if self._closing.is_set():
+                return
             sock = senders[index % count]
             data = str(text).encode()
             sock.sendto(data, (HOST, self.port))
             self.exchange.sent += data
             self.exchange.log(self.started, "send", data)
-            record: dict[str, Any] = {"from": sock.getsockname()[1], "data": data, "reply": None}
+            record = datagram_record(sock.getsockname()[1], data, whole=True)
             sock.settimeout(max(min(timeout, deadline - time.monotonic()), 0.01))
             try:
                 reply, address = sock.recvfrom(RECV_SIZE)
-                record["reply"], record["reply_from"] = reply, address[1]
+                add_reply(record, reply, address[1])
                 self.exchange.received += reply
                 self.exchange.log(self.started, "recv", reply)
-            except (TimeoutError, OSError):
+            except OSError:
+                add_reply(record, None)
                 self.exchange.log(self.started, "no_reply")
             self.exchange.datagrams.append(record)
-        self.finished.set()
 
 
 def _graceful_close(conn: socket.socket, drain: bool = True) -> None:

@@ -1,10 +1,30 @@
-"""A plain-text report of a grading result, for the CLI."""
+"""A plain-text report of a grading result, for the CLI.
+
+Program output reaches a terminal here: every value that may hold it is made inert first
+(:func:`terminal_safe`), so a program can neither clear the screen nor draw a report of
+its own; its extra lines are indented under the field they belong to.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from app.grading.engine import GradeResult
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP"}
+# C0 controls but tab and newline, DEL, C1 controls: what a terminal may act on.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: Any) -> str:
+    """``text`` with every control character a terminal acts on shown as an escape."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def _field(value: Any, indent: str) -> str:
+    """A value on one report line: inert, its own newlines indented under it."""
+    return terminal_safe(value).replace("\n", "\n" + indent + "| ")
 
 
 def format_report(result: GradeResult, lang: str = "en") -> str:
@@ -14,17 +34,17 @@ def format_report(result: GradeResult, lang: str = "en") -> str:
         usage = _usage(check.resources, lang)
         lines.append(f"{MARKS[check.status]}  {check.title[lang]}{kind}  [{check.role}]{usage}")
         if check.status in ("failed", "error"):
-            lines.append(f"      {check.message[lang]}")
+            lines.append(f"      {_field(check.message[lang], '      ')}")
             for item in check.expectations:
                 if not item["ok"]:
-                    lines.append(f"      - {item['message'][lang]}")
-                    lines.append(f"        expected: {item['expected']}")
-                    lines.append(f"        actual:   {item['actual']}")
+                    lines.append(f"      - {_field(item['message'][lang], '        ')}")
+                    lines.append(f"        expected: {_field(item['expected'], '          ')}")
+                    lines.append(f"        actual:   {_field(item['actual'], '          ')}")
             if check.hint:
                 lines.append(f"      hint: {check.hint[lang]}")
             if check.stderr.strip():
                 tail = check.stderr.strip().splitlines()[-3:]
-                lines.extend(f"      stderr| {line}" for line in tail)
+                lines.extend(f"      stderr| {terminal_safe(line)}" for line in tail)
     lines.append("")
     lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {result.message[lang]}")
     return "\n".join(lines)

@@ -27,8 +27,8 @@ import jsonschema
 import yaml
 
 from app.grading.checks import EXPECTATIONS
+from app.grading.limits import Limits
 from app.grading.peers import CATALOG
-from app.grading.sandbox import Limits
 
 DEFAULT_PORT = 65432
 REGEX_EXPECTATIONS = ("stdout_matches", "stdout_not_matches", "stderr_not_matches")

@@ -13,6 +13,7 @@ import select
 import socket
 import struct
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -69,6 +70,36 @@ def port_filter(port: int) -> bytes:
     return b"".join(struct.pack("HBBI", *instruction) for instruction in program)
 
 
+def control_filter(port: int) -> bytes:
+    """Classic BPF: like :func:`port_filter`, but TCP frames with SYN, FIN or RST only.
+    Once a check has captured MAX_DATA_PACKETS, a flood of data costs the grader
+    nothing: its frames never reach the capture."""
+    program = [
+        (0x30, 0, 0, SKF_AD_PKTTYPE),  # 0 ldb pkttype
+        (0x15, 0, 11, PACKET_OUTGOING),  # 1 outgoing? else drop
+        (0x28, 0, 0, 12),  # 2 ldh ethertype
+        (0x15, 0, 9, 0x0800),  # 3 IPv4? else drop
+        (0x30, 0, 0, 23),  # 4 ldb protocol
+        (0x15, 0, 7, 6),  # 5 TCP? else drop
+        (0xB1, 0, 0, 14),  # 6 x = IP header length
+        (0x48, 0, 0, 14),  # 7 ldh source port
+        (0x15, 2, 0, port),  # 8 -> flags
+        (0x48, 0, 0, 16),  # 9 ldh destination port
+        (0x15, 0, 2, port),  # 10 else drop
+        (0x50, 0, 0, 27),  # 11 ldb TCP flags
+        (0x45, 1, 0, 0x07),  # 12 SYN, FIN or RST? -> accept
+        (0x06, 0, 0, 0),  # 13 drop
+        (0x06, 0, 0, SNAPLEN),  # 14 accept
+    ]
+    return b"".join(struct.pack("HBBI", *instruction) for instruction in program)
+
+
+def _attach(sock: socket.socket, code: bytes) -> None:
+    buffer = ctypes.create_string_buffer(code, len(code))
+    program = struct.pack("HxxxxxxQ", len(code) // 8, ctypes.addressof(buffer))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
+
+
 class Capture:
     """Captures the check's traffic on ``lo`` in a thread, so a busy program cannot fill
     the kernel buffer; any packet the kernel still dropped is counted."""
@@ -77,10 +108,8 @@ class Capture:
         # Protocol 0 at creation, the real one at bind: registering the packet hook once
         # instead of twice saves a network-wide RCU grace period.
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-        code = port_filter(port)
-        buffer = ctypes.create_string_buffer(code, len(code))
-        program = struct.pack("HxxxxxxQ", len(code) // 8, ctypes.addressof(buffer))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
+        self.port = port
+        _attach(self.sock, port_filter(port))
         self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 * 1024 * 1024)
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.bind(("lo", ETH_P_ALL))
@@ -113,8 +142,10 @@ class Capture:
             return
         if len(self.packets) < MAX_DATA_PACKETS or {"SYN", "FIN", "RST"} & set(packet.flags):
             self.packets.append(packet)
+            if len(self.packets) == MAX_DATA_PACKETS:
+                _attach(self.sock, control_filter(self.port))
         else:
-            self.omitted += 1
+            self.omitted += 1  # queued before the filter changed
 
     def collect(self) -> list[Packet]:
         """Stop capturing (after draining what the kernel holds) and return the packets."""
@@ -165,28 +196,52 @@ def parse_frame(frame: bytes, t_ms: float) -> Packet | None:
 MAX_SHOWN = 300
 
 
-def to_json(packets: list[Packet], server_port: int) -> list[dict[str, Any]]:
+def to_json(
+    packets: list[Packet], server_port: int, peer_ports: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
     """The trace as shown to learners: which side sent what, in order (the first
-    MAX_SHOWN packets, and every SYN, FIN and RST after them)."""
+    MAX_SHOWN packets, and every SYN, FIN and RST after them). With ``peer_ports`` (a
+    server check's reference client), packets of connections that were not the peer's
+    are marked ``foreign``: the program's own, and never judged."""
+    ours = set(peer_ports) if peer_ports is not None else None
     rows = []
     for index, packet in enumerate(packets):
         if index >= MAX_SHOWN and not {"SYN", "FIN", "RST"} & set(packet.flags):
             continue
         row = asdict(packet)
         row["from"] = "server" if packet.src_port == server_port else "client"
+        if ours is not None and _client_port(packet, server_port) not in ours:
+            row["foreign"] = True
         rows.append(row)
     return rows
 
 
 # -- facts -----------------------------------------------------------------------------
-def tcp_packets(packets: list[Packet], server_port: int) -> list[Packet]:
-    return [p for p in packets if p.proto == "tcp" and server_port in (p.src_port, p.dst_port)]
+def _client_port(packet: Packet, server_port: int) -> int:
+    return packet.dst_port if packet.src_port == server_port else packet.src_port
 
 
-def handshake_completed(packets: list[Packet], server_port: int) -> bool:
+def tcp_packets(
+    packets: list[Packet], server_port: int, client_ports: Iterable[int] | None = None
+) -> list[Packet]:
+    """TCP packets to or from ``server_port``; with ``client_ports``, only those of the
+    connections between it and one of these ports (the reference peer's own)."""
+    ports = set(client_ports) if client_ports is not None else None
+    return [
+        p
+        for p in packets
+        if p.proto == "tcp"
+        and server_port in (p.src_port, p.dst_port)
+        and (ports is None or _client_port(p, server_port) in ports)
+    ]
+
+
+def handshake_completed(
+    packets: list[Packet], server_port: int, client_ports: Iterable[int] | None = None
+) -> bool:
     """SYN from the client, SYN-ACK from the server, then the client's ACK, in order."""
     stage = 0
-    for p in tcp_packets(packets, server_port):
+    for p in tcp_packets(packets, server_port, client_ports):
         from_client = p.dst_port == server_port
         if stage == 0 and from_client and p.has("SYN") and not p.has("ACK"):
             stage = 1
@@ -197,10 +252,16 @@ def handshake_completed(packets: list[Packet], server_port: int) -> bool:
     return False
 
 
-def side_sent(packets: list[Packet], server_port: int, side: str, flag: str) -> list[Packet]:
+def side_sent(
+    packets: list[Packet],
+    server_port: int,
+    side: str,
+    flag: str,
+    client_ports: Iterable[int] | None = None,
+) -> list[Packet]:
     sent_by_server = side == "server"
     return [
         p
-        for p in tcp_packets(packets, server_port)
+        for p in tcp_packets(packets, server_port, client_ports)
         if p.has(flag) and (p.src_port == server_port) == sent_by_server
     ]

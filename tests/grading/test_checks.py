@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.grading import trace
 from app.grading.checks import EXPECTATIONS, Observation
 from app.grading.sandbox import RunResult
 from app.grading.trace import Packet
@@ -30,7 +31,8 @@ def teardown(*extra: Packet) -> list[Packet]:
 
 
 def judge(name: str, packets: list[Packet], arg=True):
-    observation = Observation(RunResult(exit_code=0), {}, packets, PORT, program_is_server=True)
+    peer = {"ports": [PEER_PORT]}  # the reference client's connection
+    observation = Observation(RunResult(exit_code=0), peer, packets, PORT, program_is_server=True)
     return EXPECTATIONS[name].evaluate(observation, arg)
 
 
@@ -51,3 +53,21 @@ def test_no_rst_fails_a_reset_sent_by_the_program():
     assert not outcome.ok
     assert outcome.actual == "1 RST from your program"
     assert "SO_LINGER 0" in outcome.en
+
+
+def test_packet_facts_ignore_connections_the_reference_peer_did_not_make():
+    """A server that connects to itself and closes at once shows a FIN from port 65432,
+    but not on the reference client's connection, which it holds open."""
+    own = 51000
+    decoy = [
+        Packet(0.0, "tcp", own, PORT, ["SYN"], 0),
+        Packet(0.1, "tcp", PORT, own, ["SYN", "ACK"], 0),
+        Packet(0.2, "tcp", own, PORT, ["ACK"], 0),
+        Packet(0.3, "tcp", PORT, own, ["FIN", "ACK"], 0),
+    ]
+    held = teardown()[:3]
+    assert not judge("fin_within_ms", decoy + held, 3000).ok
+    assert not judge("fin_from", decoy + held, "program").ok
+    rows = trace.to_json(decoy + held, PORT, [PEER_PORT])
+    assert [row.get("foreign", False) for row in rows] == [True] * 4 + [False] * 3
+    assert judge("fin_within_ms", decoy + teardown(), 3000).ok

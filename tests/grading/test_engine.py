@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from app.grading import engine
+from app.grading import bwrap, engine
 from app.grading import sandbox as sandbox_module
 from app.grading.spec import validate_spec
 
@@ -123,7 +123,7 @@ def test_parallel_gradings_share_port_65432_without_colliding(sandbox):
 
 def test_no_sandbox_means_error_never_unsandboxed(monkeypatch, tmp_path):
     marker = tmp_path / "ran"
-    monkeypatch.setattr(sandbox_module, "SANDBOX_PYTHON", "/nonexistent/python3")
+    monkeypatch.setattr(bwrap, "SANDBOX_PYTHON", "/nonexistent/python3")
     sandbox_module.sandbox_problem.cache_clear()
     try:
         code = f"open({str(marker)!r}, 'w').write('x')\n"

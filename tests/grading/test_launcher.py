@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from app.grading import sandbox as sandbox_module
+from app.grading import uids
+from app.grading.launcher_client import launcher_for
+from app.grading.limits import Limits
 from app.grading.netns import private_loopback
-from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+from app.grading.sandbox import Sandbox
+from app.grading.uids import UIDS
 from tests.helpers import live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
@@ -72,9 +75,8 @@ def test_runs_go_on_when_the_spare_is_killed_from_outside(sandbox):
 GRADER = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from app.grading import sandbox as sandbox_module
-from app.grading.netns import private_loopback
-from app.grading.sandbox import UIDS, Limits, Sandbox, launcher_for
+from app.grading.limits import Limits
+from app.grading.sandbox import Sandbox
 from tests.helpers import live_sandbox_processes
 sandbox = Sandbox({"main.py": "print('ok')"}, ["main.py"], Limits(wall_ms=5000))
 sandbox.start()
@@ -124,9 +126,9 @@ def test_the_sweep_kills_only_what_is_still_in_the_group(sandbox):
     try:
         cgroup = current_launcher().cgroup
         assert not cgroup.contains(bystander.pid)
-        sandbox_module._kill_if(bystander.pid, cgroup.contains)  # a pid reused by the host
+        uids.kill_if(bystander.pid, cgroup.contains)  # a pid reused by the host
         assert bystander.poll() is None
-        sandbox_module._kill_if(bystander.pid, lambda pid: True)
+        uids.kill_if(bystander.pid, lambda pid: True)
         assert bystander.wait(5) == -signal.SIGKILL
     finally:
         bystander.kill()
