@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-STORED_BYTES = 8 * 1024 * 1024
+STORED_BYTES = 4 * 1024 * 1024  # as much as a spec sends (tcp_client size ≤ 4 MiB)
 BUDGET_BYTES = 16 * 1024 * 1024  # received by one peer in one check (specs send ≤ 4 MiB)
 BUDGET_DATAGRAMS = 1000  # handled by one peer in one check
 DATAGRAM_HEAD = 64  # bytes kept of each datagram and reply

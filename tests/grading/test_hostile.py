@@ -635,8 +635,9 @@ print("done")
     ids=["udp", "tcp"],
 )
 def test_a_flood_costs_the_grader_little_more_than_the_program(sandbox, peer, code):
-    """The grader's own work per check is bounded: a flooding program's CPU time buys at
-    most a small multiple of it in the grader, and the peer keeps a bounded record."""
+    """The grader's own work per check is bounded: a flooding program's CPU time buys
+    less than half as much in the grader (it was about as much, with one
+    secrets.choice per byte of a nonce reply and no budget)."""
     spec = client_spec(timeout_ms=4000, **{"exit_code": 0})
     spec["checks"][0]["peer"] = peer
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -646,7 +647,7 @@ def test_a_flood_costs_the_grader_little_more_than_the_program(sandbox, peer, co
     grader_ms = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
     program_ms = check.resources["cpu_ms"]
     assert program_ms and program_ms > 500, check.resources  # it really flooded
-    assert grader_ms < 2 * program_ms, (grader_ms, program_ms)
+    assert grader_ms < program_ms / 2, (grader_ms, program_ms)
     assert live_sandbox_processes() == []
 
 
