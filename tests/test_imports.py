@@ -30,3 +30,33 @@ def test_the_engine_imports_neither_flask_nor_sqlalchemy():
 def test_create_app_is_still_importable_from_the_package():
     modules = imported_after("from app import create_app; assert callable(create_app)")
     assert "app.factory" in modules and "flask" in modules
+
+
+def test_the_grading_service_needs_only_the_engine_and_the_models():
+    modules = imported_after("import app.jobs.service, app.jobs.grading, app.jobs.validation")
+    assert {"app.grading.engine", "app.models", "app.jobs.service"} <= modules
+    web = {
+        "app.factory",
+        "app.extensions",
+        "app.bank",
+        "app.api",
+        "app.auth",
+        "app.questions",
+        "app.submissions",
+        "app.instructor",
+        "app.markdown",
+        "flask_socketio",
+        "flask_wtf",
+        "flask_babel",
+        "flask_migrate",
+        "markdown_it",
+        "nh3",
+        "gunicorn",
+    }
+    assert web & modules == set()
+
+
+def test_the_supervisor_imports_neither_flask_nor_the_app():
+    modules = imported_after("import app.serve")
+    assert not {m for m in modules if m.split(".")[0] in ("flask", "sqlalchemy", "jinja2")}
+    assert {m for m in modules if m.startswith("app.")} == {"app.serve"}
