@@ -29,7 +29,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 DIGITS = re.compile(r"[0-9]{1,9}")
 FLAG_VALUES = {
-    "": False,
     "0": False,
     "false": False,
     "no": False,
@@ -129,9 +128,9 @@ def submissions() -> Response:
         .limit(limit)
     )
     slug = _single("question")
-    if "question" in request.args and not SLUG.match(slug):
-        raise ApiError(400, "'question' must be a question's slug, e.g. tcp-echo.")
-    if slug:
+    if slug is not None:
+        if not SLUG.fullmatch(slug):
+            raise ApiError(400, "'question' must be a question's slug, e.g. tcp-echo.")
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
         if question is None or not (question.published or user.is_instructor):
             raise ApiError(404, f"Unknown question '{slug}'.")
@@ -140,17 +139,17 @@ def submissions() -> Response:
     return jsonify(submissions=[submission_summary(s) for s in found], limit=limit)
 
 
-def _single(name: str) -> str:
-    """A query parameter given at most once (an empty string when absent)."""
+def _single(name: str) -> str | None:
+    """A query parameter given at most once, as sent (None when absent)."""
     values = request.args.getlist(name)
     if len(values) > 1:
         raise ApiError(400, f"Give '{name}' at most once.")
-    return values[0].strip() if values else ""
+    return values[0] if values else None
 
 
 def _limit() -> int:
     raw = _single("limit")
-    if not raw:
+    if raw is None:
         return DEFAULT_LIMIT
     if not DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
@@ -158,17 +157,18 @@ def _limit() -> int:
 
 
 def _flag(name: str) -> bool:
-    raw = _single(name).lower()
-    if raw not in FLAG_VALUES:
-        raise ApiError(400, f"'{name}' must be true or false (or 1 or 0).")
-    return FLAG_VALUES[raw]
-
-
-def _choice(name: str, allowed: tuple[str, ...]) -> str:
     raw = _single(name)
-    if raw and raw not in allowed:
+    if raw is None:
+        return False
+    if raw.lower() not in FLAG_VALUES:
+        raise ApiError(400, f"'{name}' must be true or false (or 1 or 0).")
+    return FLAG_VALUES[raw.lower()]
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> None:
+    raw = _single(name)
+    if raw is not None and raw not in allowed:
         raise ApiError(400, f"'{name}' must be one of: {', '.join(allowed)}.")
-    return raw
 
 
 # --- questions ------------------------------------------------------------------------------

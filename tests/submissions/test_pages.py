@@ -158,7 +158,7 @@ def test_signed_in_learner_gets_the_editor_form_with_starter_code(app, client, a
     assert 'role="tablist"' in task and "Reset to starter" in task
     assert '<button type="submit" id="editor-submit">Submit for grading</button>' in task
     assert json.loads(re.search(r'id="editor-starter">(.*?)</script>', task).group(1)) == starter
-    assert "/static/js/editor.js" in html
+    assert re.search(r'<script src="/static/js/editor\.[0-9a-f]{12}\.js"', html)  # hashed
     assert "Sign in to submit" not in html
 
 
@@ -187,7 +187,7 @@ def test_anonymous_visitor_sees_read_only_starter_and_a_sign_in_link(client):
     assert "%2Fquestions%2Ftcp-echo" in link.group(1) or "/questions/tcp-echo" in link.group(1)
     assert "<textarea" not in task and "editor-form" not in task
     assert '<pre class="highlight"><code>' in task
-    assert "/static/js/editor.js" not in html
+    assert "/static/js/editor." not in html
 
 
 def test_from_loads_a_submission_for_its_owner_only(app, client, learner):
@@ -241,7 +241,7 @@ def test_queued_result_page_is_complete_without_javascript(app, client, learner)
     assert '<span class="nb">print</span>' in html  # the submitted code, highlighted
     state = json.loads(re.search(r'id="submission-state">(.*?)</script>', html).group(1))
     assert state["status"] == "queued" and state["position"] == 1 and state["done"] == 0
-    assert "/static/js/submission.js" in html
+    assert re.search(r'<script src="/static/js/submission\.[0-9a-f]{12}\.js"', html)
 
 
 def test_result_page_shows_a_failed_check_in_full(app, client, learner):
