@@ -20,9 +20,16 @@ from tests.helpers import ROOT, make_app
 SLOW_CLIENT = """
 import socket, time
 time.sleep(2.5)
+message = b"Hello, World!"
 with socket.create_connection(("127.0.0.1", 65432)) as s:
-    s.sendall(b"slow but sure")
-    print("Received from server:", s.recv(100).decode())
+    s.sendall(message)
+    reply = b""
+    while len(reply) < len(message):
+        chunk = s.recv(100)
+        if not chunk:
+            break
+        reply += chunk
+    print("Received from server:", reply.decode())
 """
 
 
