@@ -89,6 +89,7 @@ class Exchange:
     error: str | None = None
     datagrams: list[dict[str, Any]] = field(default_factory=list)
     datagrams_handled: int = 0
+    unanswered: int | None = None  # the first message whose echo did not come in time
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def log(self, started: float, kind: str, data: bytes = b"") -> None:

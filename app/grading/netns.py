@@ -44,10 +44,11 @@ def _bring_loopback_up() -> None:
 
 # Socket buffer sizes in each check's namespace (min, default, max): a program cannot
 # grow one connection's queues past these, so the memory cap on its socket buffers holds
-# many connections (the host's defaults allow 32 MiB per socket).
+# many connections (the host's defaults allow 32 MiB per socket), and a slow reader fills
+# a sender's buffer after a few hundred KiB, as on a real network.
 SOCKET_SYSCTLS = {
-    "net/ipv4/tcp_rmem": "4096 131072 1048576",
-    "net/ipv4/tcp_wmem": "4096 16384 1048576",
+    "net/ipv4/tcp_rmem": "4096 131072 524288",
+    "net/ipv4/tcp_wmem": "4096 16384 262144",
 }
 
 

@@ -56,6 +56,7 @@ PEER_PARAMS: dict[str, dict[str, Any]] = {
         },
     },
     "silent_tcp_server": {},
+    "silent_udp_server": {},
     "sink_server": {},
     "reset_server": {"after_ms": _INT},
     "push_server": {
@@ -74,6 +75,12 @@ PEER_PARAMS: dict[str, dict[str, Any]] = {
         "read_delay_ms": _INT,
         "half_close": {"type": "boolean"},
         "wait_for_eof": {"type": "boolean"},
+        "text": {"type": "boolean"},
+        "interactive": {"type": "boolean"},
+        "reply_timeout_ms": _INT,
+        "eof_timeout_ms": _INT,
+        "read_start_ms": _INT,
+        "rcvbuf": {"type": "integer", "minimum": 1024, "maximum": 4 * 1024 * 1024},
     },
     "udp_client": {
         "datagrams": {**_STRINGS, "minItems": 1},

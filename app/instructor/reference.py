@@ -18,6 +18,7 @@ PEER_DESCRIPTIONS = {
     "tcp_echo_server": _l("Echoes every byte; with split, in small delayed segments."),
     "udp_ack_server": _l("Answers each datagram with prefix + data, to its sender."),
     "silent_tcp_server": _l("Accepts and reads, never answers."),
+    "silent_udp_server": _l("Binds the port and reads every datagram, never answers."),
     "sink_server": _l("Reads until the program closes, then closes gracefully."),
     "reset_server": _l("Accepts, then aborts with RST after after_ms."),
     "push_server": _l("Sends lines unprompted while recording what it receives."),
@@ -41,7 +42,8 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
 EXAMPLE_EXPECT: dict[str, list[dict[str, Any]]] = {
     "tcp_echo_server": [{"stdout_echoes_peer": True}, {"no_rst": True}],
     "udp_ack_server": [{"peer_received_nonempty": True}, {"stdout_echoes_peer": True}],
-    "silent_tcp_server": [{"exits_within_ms": 7000}, {"stdout_matches": "(?i)timed? ?out"}],
+    "silent_tcp_server": [{"exits_within_ms": 7000}, {"output_matches": "(?i)timed? ?out"}],
+    "silent_udp_server": [{"runs_at_least_ms": 500}, {"exits_within_ms": 7000}],
     "sink_server": [{"peer_got_eof": True}, {"fin_from": "program"}],
     "reset_server": [{"exits_within_ms": 5000}],
     "push_server": [{"stdout_contains_pushed": True}],

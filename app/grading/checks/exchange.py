@@ -1,0 +1,212 @@
+"""Expectations on what the trusted reference peer saw: bytes, echoes, closes, datagrams."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.grading.checks.base import TRUE, Observation, Outcome, excerpt, expectation, zh_side
+from app.grading.exchange import digest
+
+
+# -- what the reference peer saw -------------------------------------------------------
+@expectation("peer_received_nonempty", TRUE)
+def peer_received_nonempty(obs: Observation, _: bool) -> Outcome:
+    ok = bool(obs.peer["received"])
+    return Outcome(
+        ok,
+        f"The reference {obs.peer_side} should receive data from your program.",
+        f"参考{zh_side(obs.peer_side)}应收到你的程序发送的数据。",
+        "some bytes",
+        f"{len(obs.peer['received'])} bytes",
+    )
+
+
+@expectation("peer_received", {"type": "string"})
+def peer_received(obs: Observation, text: str) -> Outcome:
+    got = obs.peer["received"]
+    ok = got == text.encode()
+    return Outcome(
+        ok,
+        f"The reference {obs.peer_side} should receive exactly {text!r}.",
+        f"参考{zh_side(obs.peer_side)}应恰好收到 {text!r}。",
+        text,
+        excerpt(got),
+    )
+
+
+@expectation("echo_exact", TRUE)
+def echo_exact(obs: Observation, _: bool) -> Outcome:
+    peer = obs.peer
+    sent, got = peer["sent_total"], peer["received_total"]
+    ok = sent > 0 and got == sent and peer["sent_digest"] == peer["received_digest"]
+    if ok:
+        actual = f"{got} bytes, identical"
+    elif peer.get("error") and not peer["connections"]:
+        actual = peer["error"]
+    else:
+        first, second = peer["sent"], peer["received"]
+        same = next(
+            (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
+            min(len(first), len(second)),
+        )
+        actual = f"{got} of {sent} bytes back; first difference at byte {same}"
+    return Outcome(
+        ok,
+        f"Every byte sent ({sent} bytes) should come back unchanged, in order.",
+        f"发送的每个字节（共 {sent} 字节）都应原样按序返回。",
+        f"{sent} bytes",
+        actual,
+    )
+
+
+@expectation("peer_got_eof", TRUE)
+def peer_got_eof(obs: Observation, _: bool) -> Outcome:
+    ok = obs.peer["eof"] and not obs.peer["reset"]
+    if obs.peer["reset"]:
+        actual = "reset (RST)"
+    elif ok:
+        actual = "closed"
+    elif any(e["event"] == "no_close" for e in obs.peer["events"]):
+        actual = "still open after the client closed its side"
+    else:
+        actual = "left open"
+    if obs.program_is_server:
+        en = "After the client closes its side, your server should close the connection."
+        zh = "客户端关闭它的一端之后，你的服务器应关闭连接。"
+    else:
+        en, zh = (
+            "Your program should close the connection when it is done.",
+            "程序完成后应关闭连接。",
+        )
+    return Outcome(ok, en, zh, "closed", actual)
+
+
+@expectation("echo_interactive", TRUE)
+def echo_interactive(obs: Observation, _: bool) -> Outcome:
+    """Each message came back before the client sent the next one or closed its side: a
+    server that buffers until the client's EOF hangs a real, interactive client."""
+    unanswered = obs.peer.get("unanswered")
+    messages = obs.peer["sent_total"]
+    ok = unanswered is None and messages > 0 and obs.peer["connections"] > 0
+    if ok:
+        actual = "each message echoed at once"
+    elif unanswered is not None:
+        actual = f"no echo of message {unanswered + 1} while the client waited for it"
+    else:
+        actual = obs.peer.get("error") or "no message exchanged"
+    return Outcome(
+        ok,
+        "Your server should echo each message as soon as it arrives: this client waits for "
+        "the echo before it sends more or closes its side.",
+        "你的服务器应在每条消息到达后立即回显：这个客户端会等到回显后才继续发送或关闭它的一端。",
+        "each message echoed before the next one is sent",
+        actual,
+    )
+
+
+def _echoes_peer(where: str) -> Callable[[Observation, bool], Outcome]:
+    def evaluate(obs: Observation, _: bool) -> Outcome:
+        """The client printed, whole, the reply the reference server sent it."""
+        reply = obs.peer["reply"].decode("utf-8", "replace").strip()
+        if not obs.peer["received"]:
+            return Outcome(
+                False,
+                "The client should send a message to the server first.",
+                "客户端应先向服务器发送消息。",
+                "a message sent",
+                "nothing received",
+            )
+        printed = getattr(obs, where)
+        return Outcome(
+            bool(reply) and reply in printed,
+            "The client should print the server's whole reply.",
+            "客户端应打印服务器的完整回复。",
+            excerpt(reply),
+            excerpt(printed),
+        )
+
+    return evaluate
+
+
+@expectation(
+    "udp_replies",
+    {"type": "object", "additionalProperties": False, "properties": {"prefix": {"type": "string"}}},
+)
+def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
+    prefix = arg.get("prefix", "ACK: ").encode()
+    records = obs.peer["datagrams"]
+    wrong = [r for r in records if _udp_reply_problem(r, prefix, obs.port)]
+    ok = bool(records) and not wrong
+    actual = f"{len(records) - len(wrong)} of {len(records)} answered correctly"
+    if wrong:
+        first = wrong[0]
+        actual += f"; to {excerpt(first['data'])!r} (from port {first['from']}) "
+        actual += _udp_reply_problem(first, prefix, obs.port)
+    return Outcome(
+        ok,
+        f"Each datagram should be answered with {prefix.decode()!r} + its data, "
+        f"sent back from port {obs.port} to the address it came from.",
+        f"每个数据报都应以 {prefix.decode()!r} + 原数据，从端口 {obs.port} 回复给其发送方地址。",
+        f"{len(records)} replies",
+        actual,
+    )
+
+
+def _udp_reply_problem(record: dict[str, Any], prefix: bytes, port: int) -> str:
+    """What is wrong with the reply to one datagram, or "" when nothing is."""
+    if record.get("reply") is None:
+        return "got no reply"
+    if record["reply_digest"] != digest(prefix + record["data"]):
+        return f"got {excerpt(record['reply'])!r}"
+    if record.get("reply_from") != port:
+        return f"got the right reply, but from port {record.get('reply_from')}, not {port}"
+    return ""
+
+
+@expectation("stdin_forwarded", TRUE)
+def stdin_forwarded(obs: Observation, _: bool) -> Outcome:
+    want = "".join(obs.stdin_sent).encode()
+    got = obs.peer["received"].replace(b"\r", b"").replace(b"\n", b"")
+    ok = bool(want) and got == want
+    return Outcome(
+        ok,
+        "Every line typed on stdin should reach the server, in order.",
+        "标准输入的每一行都应按顺序发送到服务器。",
+        excerpt(want),
+        excerpt(got),
+    )
+
+
+def _first_missing(lines: list[str], text: str) -> str | None:
+    """The first of ``lines`` not found in ``text`` after the ones before it."""
+    position = 0
+    for line in lines:
+        found = text.find(line, position)
+        if found < 0:
+            return line
+        position = found + len(line)
+    return None
+
+
+def _contains_pushed(where: str) -> Callable[[Observation, bool], Outcome]:
+    def evaluate(obs: Observation, _: bool) -> Outcome:
+        lines = [line for line in obs.peer["sent"].decode("utf-8", "replace").split("\n") if line]
+        streams = [obs.stdout] if where == "stdout" else [obs.stdout, obs.stderr]
+        missing = [_first_missing(lines, text) for text in streams]
+        ok = bool(lines) and None in missing
+        return Outcome(
+            ok,
+            "Messages the server pushes should be printed as they arrive, "
+            "even while nothing is typed.",
+            "即使没有任何输入，服务器推送的消息也应在到达时被打印出来。",
+            excerpt("\n".join(lines)),
+            f"missing {missing[0]!r}" if not ok and lines else excerpt(getattr(obs, where)),
+        )
+
+    return evaluate
+
+
+for _where in ("stdout", "output"):
+    expectation(f"{_where}_echoes_peer", TRUE)(_echoes_peer(_where))
+    expectation(f"{_where}_contains_pushed", TRUE)(_contains_pushed(_where))

@@ -1,0 +1,135 @@
+"""Expectations on what the program printed and how it ended.
+
+``output_*`` read what the program reports on standard output *and* standard error (print
+or logging, in that order); ``stdout_*`` read standard output only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from app.grading.checks.base import (
+    MS,
+    REGEX_TEXT,
+    TEXT,
+    TRACEBACK,
+    TRUE,
+    Observation,
+    Outcome,
+    excerpt,
+    expectation,
+)
+
+
+# -- output ----------------------------------------------------------------------------
+def _found(pattern: str, text: str) -> bool:
+    """Does ``pattern`` match the (bounded) output, line by line?"""
+    return re.search(pattern, text[:REGEX_TEXT], re.MULTILINE) is not None
+
+
+def _contains(where: str) -> Callable[[Observation, str], Outcome]:
+    def evaluate(obs: Observation, wanted: str) -> Outcome:
+        got = getattr(obs, where)
+        en, zh = _STREAM_NAMES[where]
+        return Outcome(
+            wanted in got,
+            f"{en} should contain {wanted!r}.",
+            f"{zh}应包含 {wanted!r}。",
+            wanted,
+            excerpt(got),
+        )
+
+    return evaluate
+
+
+def _matches(where: str, negate: bool = False) -> Callable[[Observation, str], Outcome]:
+    def evaluate(obs: Observation, pattern: str) -> Outcome:
+        got = getattr(obs, where)
+        en, zh = _STREAM_NAMES[where]
+        found = _found(pattern, got)
+        return Outcome(
+            found != negate,
+            f"{en} should {'not ' if negate else ''}match /{pattern}/.",
+            f"{zh}{'不' if negate else ''}应匹配 /{pattern}/。",
+            f"no /{pattern}/" if negate else pattern,
+            excerpt(got),
+        )
+
+    return evaluate
+
+
+_STREAM_NAMES = {
+    "stdout": ("Standard output", "标准输出"),
+    "output": ("Output (standard output or error)", "输出（标准输出或标准错误）"),
+}
+for _where in ("stdout", "output"):
+    expectation(f"{_where}_contains", TEXT)(_contains(_where))
+    expectation(f"{_where}_matches", TEXT)(_matches(_where))
+    expectation(f"{_where}_not_matches", TEXT)(_matches(_where, negate=True))
+
+
+@expectation("stderr_not_matches", TEXT)
+def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
+    ok = not _found(pattern, obs.stderr)
+    return Outcome(
+        ok,
+        f"Error output should not match /{pattern}/.",
+        f"错误输出不应匹配 /{pattern}/。",
+        f"no /{pattern}/",
+        excerpt(obs.stderr),
+    )
+
+
+@expectation("no_traceback", TRUE)
+def no_traceback(obs: Observation, _: bool) -> Outcome:
+    ok = TRACEBACK not in obs.stderr
+    last = obs.stderr.strip().splitlines()[-1] if obs.stderr.strip() else ""
+    return Outcome(
+        ok,
+        "The program should handle errors itself, without a traceback"
+        + (f" (it ended with: {last})." if not ok else "."),
+        "程序应自行处理异常，不应输出 traceback" + (f"（最后一行：{last}）。" if not ok else "。"),
+        "no traceback",
+        excerpt(last) if last else None,
+    )
+
+
+# -- how it ended ----------------------------------------------------------------------
+@expectation("exit_code", {"type": "integer", "minimum": 0, "maximum": 255})
+def exit_code(obs: Observation, code: int) -> Outcome:
+    ok = obs.run.exited_by_itself and obs.run.exit_code == code
+    actual = obs.run.exit_code if obs.run.exited_by_itself else "still running (stopped)"
+    return Outcome(
+        ok,
+        f"The program should exit with status {code}.",
+        f"程序应以状态码 {code} 退出。",
+        code,
+        actual,
+    )
+
+
+@expectation("exits_within_ms", MS)
+def exits_within_ms(obs: Observation, limit: int) -> Outcome:
+    ok = obs.run.exited_by_itself and obs.run.wall_ms <= limit
+    actual = f"{obs.run.wall_ms} ms" if obs.run.exited_by_itself else "did not exit by itself"
+    return Outcome(
+        ok,
+        f"The program should finish by itself within {limit / 1000:g} s.",
+        f"程序应在 {limit / 1000:g} 秒内自行结束。",
+        f"≤ {limit} ms",
+        actual,
+    )
+
+
+@expectation("runs_at_least_ms", MS)
+def runs_at_least_ms(obs: Observation, minimum: int) -> Outcome:
+    """Against a silent peer, giving up at once is no timeout: it must really wait."""
+    ok = obs.run.wall_ms >= minimum
+    return Outcome(
+        ok,
+        f"The program should really wait for the server (at least {minimum} ms) before giving up.",
+        f"程序应真正等待服务器（至少 {minimum} 毫秒）后再放弃。",
+        f"≥ {minimum} ms",
+        f"{obs.run.wall_ms} ms",
+    )

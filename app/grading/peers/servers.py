@@ -1,0 +1,202 @@
+"""Reference servers: they listen before the program runs (``start``)."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from app.grading.exchange import add_reply, datagram_record, nonce
+from app.grading.peers.base import HOST, MAX_UDP_PAYLOAD, RECV_SIZE, Peer, graceful_close
+
+
+class NothingListening(Peer):
+    """No peer at all: connections to the port are refused."""
+
+    kind = "nothing_listening"
+
+    def start(self) -> None:
+        self.finished.set()
+
+
+class TcpEchoServer(Peer):
+    """Echoes every byte. With ``split: {segment, delay_ms}`` it answers in small,
+    delayed pieces, as a real network may (advisory checks). With ``nonce`` it answers
+    each piece with as many random characters instead: proof that a client prints what
+    it received rather than what it sent."""
+
+    kind = "tcp_echo_server"
+
+    def intended_reply(self) -> bytes:
+        if self.params.get("nonce"):
+            return bytes(self.exchange.sent.data)
+        return bytes(self.exchange.received.data)
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        split = self.params.get("split") or {}
+        segment = int(split.get("segment", 0))
+        delay = int(split.get("delay_ms", 0)) / 1000
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while (data := self._recv(conn)) and not self._closing.is_set():
+            if self.params.get("nonce"):  # a reply of the same length nobody can predict
+                data = nonce(len(data))
+            pieces = (
+                [data[i : i + segment] for i in range(0, len(data), segment)] if segment else [data]
+            )
+            for piece in pieces:
+                if not self._send(conn, piece) or (delay and self._wait(delay)):
+                    return
+        if data == b"":
+            graceful_close(conn)
+        self.finished.set()
+
+
+class SilentTcpServer(Peer):
+    """Accepts and reads, never answers, never closes first."""
+
+    kind = "silent_tcp_server"
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        while self._recv(conn):
+            pass
+        self.finished.set()
+
+
+class SinkServer(Peer):
+    """Reads until the program closes its side, then closes gracefully (FIN, no RST)."""
+
+    kind = "sink_server"
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        while self._recv(conn):
+            pass
+        graceful_close(conn)
+        self.finished.set()
+
+
+class ResetServer(Peer):
+    """Accepts, then aborts the connection with RST after ``after_ms``."""
+
+    kind = "reset_server"
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        if self._wait(int(self.params.get("after_ms", 100)) / 1000):
+            return
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        self.exchange.log(self.started, "reset_sent")
+        self.finished.set()
+
+
+class PushServer(Peer):
+    """Sends ``lines`` unprompted (one every ``interval_ms``; with ``nonce`` each ends in a
+    random token) while recording what the program sends; keeps the connection open
+    ``hold_ms`` more, then closes."""
+
+    kind = "push_server"
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        self._spawn(self._drain, conn)
+        if self._wait(int(self.params.get("first_delay_ms", 100)) / 1000):
+            return
+        interval = int(self.params.get("interval_ms", 100)) / 1000
+        for line in self.params.get("lines", []):
+            if self.params.get("nonce"):
+                line = f"{line} {nonce(6).decode()}"
+            if not self._send(conn, (line + "\n").encode()) or self._wait(interval):
+                return
+        if self._wait(int(self.params.get("hold_ms", 1000)) / 1000):
+            return
+        graceful_close(conn, drain=False)
+        self.exchange.log(self.started, "close")
+        self.finished.set()
+
+    def _drain(self, conn: socket.socket) -> None:
+        while self._recv(conn):
+            pass
+
+
+class UdpAckServer(Peer):
+    """Answers each datagram with ``prefix`` + data (or, with ``nonce``, prefix + random
+    characters of the same length), to the address it came from."""
+
+    kind = "udp_ack_server"
+
+    def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((HOST, self.port))
+        self._sockets.append(sock)
+        self._spawn(self._serve, sock)
+
+    def _serve(self, sock: socket.socket) -> None:
+        prefix = str(self.params.get("prefix", "ACK: ")).encode()
+        ex = self.exchange
+        while not self._closing.is_set() and ex.within_budget():
+            try:
+                data, address = sock.recvfrom(RECV_SIZE)
+            except OSError:
+                return
+            if address is None:  # woken by abort()
+                return
+            ex.datagrams_handled += 1
+            ex.ports.add(address[1])
+            ex.received += data
+            ex.log(self.started, "recv", data)
+            record = datagram_record(address[1], data)
+            ex.datagrams.append(record)
+            reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
+            if len(reply) > MAX_UDP_PAYLOAD:
+                ex.note_error(
+                    f"a {len(data)}-byte datagram cannot be answered: the reply would be "
+                    f"{len(reply)} bytes, more than one datagram holds ({MAX_UDP_PAYLOAD})"
+                )
+                add_reply(record, None)
+                continue
+            sock.sendto(reply, address)
+            ex.sent += reply
+            add_reply(record, reply, self.port)
+            self.finished.set()
+        if not ex.within_budget():
+            ex.log(self.started, "budget_spent")
+
+
+class SilentUdpServer(Peer):
+    """Binds the port and reads every datagram, never answers: a client waiting for a
+    reply must give up by itself."""
+
+    kind = "silent_udp_server"
+
+    def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((HOST, self.port))
+        self._sockets.append(sock)
+        self._spawn(self._serve, sock)
+
+    def _serve(self, sock: socket.socket) -> None:
+        ex = self.exchange
+        while not self._closing.is_set() and ex.within_budget():
+            try:
+                data, address = sock.recvfrom(RECV_SIZE)
+            except OSError:
+                return
+            if address is None:  # woken by abort()
+                return
+            ex.datagrams_handled += 1
+            ex.ports.add(address[1])
+            ex.received += data
+            ex.log(self.started, "recv", data)
+            self.finished.set()
