@@ -221,8 +221,8 @@ def test_saving_an_unchanged_form_changes_nothing(app, instructor):
 
 def test_editing_a_published_question_makes_a_version_and_the_diff_shows_it(app, instructor):
     values = form_values(instructor.get("/instructor/questions/udp-echo/edit"), "question-form")
-    assert "senders: 2" in values["spec"]
-    values["spec"] = values["spec"].replace("senders: 2", "senders: 3")
+    assert "senders: 3" in values["spec"]
+    values["spec"] = values["spec"].replace("senders: 3", "senders: 2")
     values["title_en"] = "UDP echo, revised"
     response = instructor.post(
         "/instructor/questions/udp-echo/edit",
@@ -235,7 +235,7 @@ def test_editing_a_published_question_makes_a_version_and_the_diff_shows_it(app,
     with app.app_context():
         edited = question("udp-echo")
         assert edited.version == 2 and edited.published and edited.validation is None
-        assert edited.spec["checks"][0]["peer"]["senders"] == 3
+        assert edited.spec["checks"][0]["peer"]["senders"] == 2
     page = instructor.get("/instructor/questions/udp-echo/diff?from=1&to=2")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -245,7 +245,7 @@ def test_editing_a_published_question_makes_a_version_and_the_diff_shows_it(app,
     added = [
         chunk.split("\n</span>")[0] for chunk in html.split('<span class="diff-line diff-add">')[1:]
     ]
-    assert "-    senders: 2" in removed and "+    senders: 3" in added
+    assert "-    senders: 3" in removed and "+    senders: 2" in added
     assert "+  en: UDP echo, revised" in added
     assert "Changes from v1" in text_of(instructor.get("/instructor/questions/udp-echo"))
     assert instructor.get("/instructor/questions/udp-echo/diff?from=1&to=9").status_code == 404

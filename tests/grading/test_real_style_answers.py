@@ -1,0 +1,81 @@
+"""Programs written the way people really write them (socketserver, selectors, asyncio
+streams and protocols, threads, logging), each labelled by hand: a right one passes every
+required check, and fails only the advice it ignores; a wrong one fails the check that
+names its mistake. The grader agrees with the labels, or a prompt and its spec disagree.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.grading.engine import grade
+from tests.grading.test_chapter_answers import ANSWERS
+
+pytestmark = pytest.mark.sandbox
+
+RIGHT = [
+    # (slug, role, file, the advisory checks it fails)
+    ("tcp-echo", "server", "tcp_echo_server_socketserver.py", set()),
+    ("tcp-echo", "server", "tcp_echo_server_selectors_buffered.py", set()),
+    ("tcp-echo", "server", "tcp_echo_server_asyncio_streams.py", set()),
+    ("tcp-echo", "server", "tcp_echo_server_asyncio_protocol.py", set()),
+    ("tcp-echo", "server", "tcp_echo_server_text_minded.py", {"server-binary"}),
+    ("tcp-echo", "client", "tcp_echo_client_logging.py", set()),
+    ("tcp-echo", "client", "tcp_echo_client_asyncio.py", set()),
+    ("socket-timeout", "client", "socket_timeout_client_logging.py", set()),
+    ("udp-echo", "server", "udp_echo_server_socketserver.py", set()),
+    ("udp-echo", "server", "udp_echo_server_asyncio.py", set()),
+    ("udp-echo", "client", "udp_echo_client_connected.py", set()),
+    (
+        "udp-echo",
+        "client",
+        "udp_echo_client_no_timeout.py",
+        {"client-silent-server", "client-no-server"},
+    ),
+    ("threaded-client", "client", "threaded_client_daemon.py", set()),
+    (
+        "threaded-client",
+        "client",
+        "threaded_client_busy_loop.py",
+        {"client-stops-at-eof", "client-exits-after-server-close"},
+    ),
+    # At exit its daemon thread still holds stdin's lock in input(): Python aborts.
+    (
+        "threaded-client",
+        "client",
+        "threaded_client_eof_traceback.py",
+        {"client-stops-at-eof", "client-exits-after-server-close"},
+    ),
+]
+
+WRONG = [
+    # (slug, role, file, the required check that must fail)
+    ("tcp-echo", "server", "tcp_echo_server_until_eof.py", "server-echo-interactive"),
+    ("tcp-echo", "server", "tcp_echo_server_selectors_nobuffer.py", "server-slow-reader"),
+    ("tcp-echo", "server", "tcp_echo_server_keeps_connections.py", "server-closes"),
+    ("udp-echo", "server", "udp_echo_server_lossy.py", "server-acks-each-sender"),
+]
+
+
+@pytest.mark.parametrize(
+    ("slug", "role", "filename", "advice_missed"), RIGHT, ids=[r[2][:-3] for r in RIGHT]
+)
+def test_a_right_program_passes(sandbox, bank, slug, role, filename, advice_missed):
+    result = grade(bank[slug].spec, {role: (ANSWERS / filename).read_text()})
+    checks = [c for c in result.checks if c.role == role]
+    failed = {c.id: c.message["en"] for c in checks if c.required and c.status != "passed"}
+    assert failed == {}
+    assert {c.id for c in checks if not c.required and c.status != "passed"} == advice_missed
+
+
+@pytest.mark.parametrize(
+    ("slug", "role", "filename", "failing"), WRONG, ids=[w[2][:-3] for w in WRONG]
+)
+def test_a_wrong_program_fails_the_check_that_names_its_mistake(
+    sandbox, bank, slug, role, filename, failing
+):
+    result = grade(bank[slug].spec, {role: (ANSWERS / filename).read_text()})
+    by_id = {c.id: c for c in result.checks}
+    assert by_id[failing].required
+    assert by_id[failing].status == "failed", by_id[failing].message["en"]
+    assert result.verdict == "failed"
