@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 
-from app.bank.loader import load_bank
+from app.bank.files import read_directory
+from app.bank.loader import BUILTIN_BANK, load_bank
 from app.grading.sandbox import sandbox_problem
 from app.models import db
 from tests.helpers import (
@@ -89,3 +90,10 @@ def stack(migrated_database, tmp_path, sandbox):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def bank() -> dict:
+    """The built-in bank's questions by slug, straight from the files."""
+    _, questions = read_directory(BUILTIN_BANK)
+    return {q.slug: q for q in questions}

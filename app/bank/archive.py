@@ -12,9 +12,17 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from app.bank.files import BankFormatError, BankQuestion, BankTopic, parse_question, parse_topic
+from app.bank.files import (
+    SLUG,
+    BankFormatError,
+    BankQuestion,
+    BankTopic,
+    BankWrongAnswer,
+    parse_question,
+    parse_topic,
+)
 from app.bank.loader import LoadReport, upsert_question, upsert_topic
-from app.models import Question, Topic, db
+from app.models import KnownWrongAnswer, Question, Topic, db
 
 # Bounds of an uploaded or imported archive, checked before anything is decompressed (the
 # sizes a zip declares are also what zipfile will decompress at most: more fails its CRC).
@@ -54,6 +62,10 @@ def render_question(item: BankQuestion) -> str:
         "roles": item.roles,
         "title": item.title,
     }
+    if item.wrong_answers:
+        meta["wrong_answers"] = [
+            {"name": w.name, **({"fails": w.fails} if w.fails else {})} for w in item.wrong_answers
+        ]
     parts = [_front_matter(meta)]
     for name in ("prompt", "key_points", "answer", "explanation"):
         for lang in ("zh", "en"):
@@ -67,6 +79,9 @@ def render_question(item: BankQuestion) -> str:
     if item.spec:
         dumped = yaml.safe_dump(item.spec, allow_unicode=True, sort_keys=False, width=100)
         parts.append(f"::: spec\n{_fence(dumped, 'yaml')}\n")
+    for wrong in item.wrong_answers:
+        for role, code in wrong.files.items():
+            parts.append(f"::: wrong.{wrong.name}.{role}\n{_fence(code, 'python')}\n")
     return "".join(parts)
 
 
@@ -90,6 +105,15 @@ def bank_question(question: Question) -> BankQuestion:
         starter_files=dict(question.starter_files or {}),
         reference_files=dict(question.reference_files or {}),
         spec=question.spec,
+        wrong_answers=[
+            BankWrongAnswer(row.name, dict(row.files), row.failing_check)
+            for row in db.session.scalars(
+                sa.select(KnownWrongAnswer)
+                .where(KnownWrongAnswer.question_id == question.id)
+                .order_by(KnownWrongAnswer.id)
+            )
+            if SLUG.match(row.name) and set(row.files) <= set(question.roles or [])
+        ],
     )
 
 

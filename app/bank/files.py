@@ -1,8 +1,11 @@
 """Read and write the bank's own file format.
 
 A bank file is YAML front matter between ``---`` lines, then sections, each opened by a
-line ``::: NAME`` (``prompt.zh``, ``key_points.en``, ``starter.server``, ``spec``...).
-Code and spec sections hold one fenced block. Parsing is pure: no Flask, no database.
+line ``::: NAME`` (``prompt.zh``, ``key_points.en``, ``starter.server``, ``spec``,
+``wrong.NAME.ROLE``...). Code and spec sections hold one fenced block. Known-wrong answers
+are listed in the front matter (``wrong_answers: [{name, fails}]``: the check that must
+fail, if one) with one ``wrong.NAME.ROLE`` section per file. Parsing is pure: no Flask, no
+database.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import yaml
 
 from app.bank import safe_yaml
 
-SECTION = re.compile(r"^::: ([a-z_]+(?:\.[a-z0-9_-]+)?)\s*$")
+SECTION = re.compile(r"^::: ([a-z_]+(?:\.[a-z0-9_-]+){0,2})\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)\s*$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 
@@ -44,6 +47,16 @@ class BankTopic:
 
 
 @dataclass
+class BankWrongAnswer:
+    """An answer known to be wrong: validation requires that it fails (``fails``, if set,
+    names the check that must be the one to fail)."""
+
+    name: str
+    files: dict[str, str]
+    fails: str | None = None
+
+
+@dataclass
 class BankQuestion:
     slug: str
     topic: str
@@ -60,6 +73,7 @@ class BankQuestion:
     starter_files: dict[str, str] = field(default_factory=dict)
     reference_files: dict[str, str] = field(default_factory=dict)
     spec: dict[str, Any] | None = None
+    wrong_answers: list[BankWrongAnswer] = field(default_factory=list)
 
 
 def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
@@ -201,6 +215,7 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
             target[role] = _code_block(name, line, body, source)
         elif name == "spec":
             question.spec = _parse_spec_block(line, body, source, question.roles)
+    question.wrong_answers = _wrong_answers(meta, sections, question, source)
     if kind == "code":
         missing = [r for r in question.roles if r not in question.reference_files]
         if not question.roles or missing:
@@ -210,6 +225,40 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
                 source,
             )
     return question
+
+
+def _wrong_answers(
+    meta: dict[str, Any], sections: dict[str, tuple[int, str]], question: BankQuestion, source: str
+) -> list[BankWrongAnswer]:
+    listed = meta.get("wrong_answers") or []
+    if not isinstance(listed, list) or not all(isinstance(w, dict) for w in listed):
+        raise BankFormatError("'wrong_answers' must be a list of {name, fails}", 2, source)
+    check_ids = {c["id"] for c in (question.spec or {}).get("checks", [])}
+    answers: dict[str, BankWrongAnswer] = {}
+    for entry in listed:
+        name, fails = str(entry.get("name") or ""), entry.get("fails")
+        if not SLUG.match(name) or name in answers:
+            raise BankFormatError(f"wrong answer name '{name}' is invalid or repeated", 2, source)
+        if fails is not None and fails not in check_ids:
+            raise BankFormatError(f"wrong answer '{name}' fails no check '{fails}'", 2, source)
+        answers[name] = BankWrongAnswer(name, {}, fails)
+    for section, (line, body) in sections.items():
+        group, _, rest = section.partition(".")
+        if group != "wrong":
+            continue
+        name, _, role = rest.rpartition(".")
+        if name not in answers:
+            raise BankFormatError(
+                f"'{section}' is not in the front matter's wrong_answers", line, source
+            )
+        if role not in question.roles:
+            raise BankFormatError(f"'{section}' names a role not in 'roles'", line, source)
+        answers[name].files[role] = _code_block(section, line, body, source)
+    if empty := [name for name, answer in answers.items() if not answer.files]:
+        raise BankFormatError(
+            f"wrong answer '{empty[0]}' has no 'wrong.{empty[0]}.ROLE' section", 2, source
+        )
+    return list(answers.values())
 
 
 def parse_spec_text(

@@ -8,8 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.bank.files import BankFormatError, BankQuestion, BankTopic, read_directory
-from app.models import Question, QuestionVersion, Topic, db
+from app.bank.files import (
+    BankFormatError,
+    BankQuestion,
+    BankTopic,
+    BankWrongAnswer,
+    read_directory,
+)
+from app.models import KnownWrongAnswer, Question, QuestionVersion, Topic, db
 
 BUILTIN_BANK = Path(__file__).parent
 
@@ -89,16 +95,20 @@ def upsert_question(
         db.session.add(question)
         db.session.flush()
         record_version(question)
+        sync_wrong_answers(question, item.wrong_answers)
         report.created.append(item.slug)
         return question
     changed = {n for n, v in values.items() if getattr(question, n) != v}
     if question.topic_id != topic.id:
         question.topic = topic
         changed.add("topic")
+    if sync_wrong_answers(question, item.wrong_answers):
+        question.validation = None  # it judged other wrong answers
+        changed.add("wrong_answers")
     if not changed:
         report.unchanged.append(item.slug)
         return question
-    for name in changed - {"topic"}:
+    for name in changed - {"topic", "wrong_answers"}:
         setattr(question, name, values[name])
     if changed & set(GRADED_FIELDS):
         question.version += 1
@@ -106,6 +116,28 @@ def upsert_question(
         record_version(question)
     report.updated.append(item.slug)
     return question
+
+
+def sync_wrong_answers(question: Question, answers: list[BankWrongAnswer]) -> bool:
+    """Add or update the file's known-wrong answers of ``question``, by name; True when
+    anything changed. Wrong answers an instructor added in the studio are kept."""
+    stored = {
+        row.name: row
+        for row in db.session.scalars(
+            sa.select(KnownWrongAnswer).where(KnownWrongAnswer.question_id == question.id)
+        )
+    }
+    changed = False
+    for answer in answers:
+        row = stored.get(answer.name)
+        if row is None:
+            row = KnownWrongAnswer(question=question, name=answer.name)
+            db.session.add(row)
+        elif row.files == answer.files and row.failing_check == answer.fails:
+            continue
+        row.files, row.failing_check = dict(answer.files), answer.fails
+        changed = True
+    return changed
 
 
 def load_bank(folder: Path = BUILTIN_BANK, *, published: bool = True) -> LoadReport:

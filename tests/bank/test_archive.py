@@ -22,6 +22,7 @@ def all_questions() -> list:
 def test_round_trip_gives_equal_questions(app):
     with app.app_context():
         original = all_questions()
+        assert sum(len(q.wrong_answers) for q in original) == 8  # the bank's known-wrong ones
         data = export_zip(select_questions("sockets"))
         topics, parsed = read_zip(data)
         assert [t.slug for t in topics] == ["sockets"]

@@ -1,3 +1,0 @@
-print("Initiating a connection to the server...")
-print("Connection established.")
-print("Received: Hello, TCP server")
