@@ -32,7 +32,7 @@ from app.grading.cgroups import RunCgroup, cgroup_problem
 from app.grading.errors import SandboxUnavailable
 from app.grading.launcher_client import Launcher, launcher_for
 from app.grading.limits import Limits, limit_from, run_memory_limit
-from app.grading.seccomp import filter_fd, filter_program
+from app.grading.seccomp import filter_program
 from app.grading.uids import UIDS, UidLease, kill_group, task_count
 
 __all__ = ["Limits", "RunResult", "Sandbox", "SandboxUnavailable", "sandbox_problem"]
@@ -155,7 +155,7 @@ class Sandbox:
                 theirs.append(write_end)
             for name, code in self.files.items():
                 theirs.append(_memfd(name, code.encode()))
-            theirs.append(filter_fd())
+            theirs.append(_memfd("seccomp", filter_program()))
             pid = self._launcher.spawn(command, theirs, uid=self._lease.uid, limits=self._rlimits())
         except (OSError, SandboxUnavailable) as exc:
             for fd in ours:

@@ -131,16 +131,3 @@ def filter_program() -> bytes:
             os.close(fd)
     finally:
         lib.seccomp_release(context)
-
-
-def filter_fd() -> int:
-    """A fresh descriptor holding the filter, for one run's bwrap to read."""
-    program = filter_program()
-    fd = os.memfd_create("seccomp")
-    try:
-        os.write(fd, program)
-        os.lseek(fd, 0, os.SEEK_SET)
-    except OSError:
-        os.close(fd)
-        raise
-    return fd

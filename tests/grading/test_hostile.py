@@ -22,6 +22,18 @@ from app.grading.launcher_client import launcher_for
 from tests.helpers import live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
+# The whole environment a sandboxed process may have (written out: not read from the code).
+SANDBOX_ENV = {
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "PWD",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONIOENCODING",
+    "MALLOC_ARENA_MAX",
+}
 
 
 def client_spec(timeout_ms: int = 3000, peer: str = "tcp_echo_server", **expect) -> dict:
@@ -152,17 +164,7 @@ def test_secrets_and_project_files_are_invisible(sandbox, app, tmp_path):
     assert check.status == "passed", check.stderr
     seen = json.loads(check.stdout)
     assert "LOOPBACK_TEST_SECRET" not in seen["env"]
-    assert set(seen["env"]) <= {
-        "PATH",
-        "HOME",
-        "LANG",
-        "LC_ALL",
-        "PWD",
-        "PYTHONUNBUFFERED",
-        "PYTHONDONTWRITEBYTECODE",
-        "PYTHONIOENCODING",
-        "MALLOC_ARENA_MAX",
-    }
+    assert set(seen["env"]) <= SANDBOX_ENV
     assert not any(seen["readable"].values()), seen["readable"]
     assert not any(seen["exists"][p] for p in paths if p != "/etc/shadow")
     assert seen["pids"] == [1, 2]  # bwrap's init and the program: nothing of the host
@@ -276,17 +278,6 @@ def test_host_loopback_listeners_are_unreachable(sandbox):
 
 
 # -- breaches closed by issue 9 ----------------------------------------------------------
-SANDBOX_ENV = {
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "PWD",
-    "PYTHONUNBUFFERED",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONIOENCODING",
-    "MALLOC_ARENA_MAX",
-}
 
 PROC_SNOOP = """
 import json, os

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.grading.exchange import Exchange
+from app.grading.exchange import Exchange, datagram_record
 
 HOST = "127.0.0.1"
 RECV_SIZE = 65536
@@ -193,3 +193,48 @@ def graceful_close(conn: socket.socket, drain: bool = True) -> None:
     except OSError:
         pass
     conn.close()
+
+
+class TcpServer(Peer):
+    """A reference TCP server: listens on the check's port and serves each connection
+    (``_serve``) in a thread of its own."""
+
+    def start(self) -> None:
+        self._spawn(self._accept_loop, self._listen(), self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class UdpServer(Peer):
+    """A reference UDP server: binds the check's port and handles each datagram
+    (``_handle``), within the peer's budget."""
+
+    def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((HOST, self.port))
+        self._sockets.append(sock)
+        self._spawn(self._serve, sock)
+
+    def _serve(self, sock: socket.socket) -> None:
+        ex = self.exchange
+        while not self._closing.is_set() and ex.within_budget():
+            try:
+                data, address = sock.recvfrom(RECV_SIZE)
+            except OSError:
+                return
+            if address is None:  # woken by abort()
+                return
+            ex.datagrams_handled += 1
+            ex.ports.add(address[1])
+            ex.received += data
+            ex.log(self.started, "recv", data)
+            record = datagram_record(address[1], data)
+            ex.datagrams.append(record)
+            self._handle(sock, data, address, record)
+            self.finished.set()
+        if not ex.within_budget():
+            ex.log(self.started, "budget_spent")
+
+    def _handle(self, sock: socket.socket, data: bytes, address: tuple, record: dict) -> None:
+        """Answer one datagram (or not)."""

@@ -5,8 +5,14 @@ from __future__ import annotations
 import socket
 import struct
 
-from app.grading.exchange import add_reply, datagram_record, nonce
-from app.grading.peers.base import HOST, MAX_UDP_PAYLOAD, RECV_SIZE, Peer, graceful_close
+from app.grading.exchange import add_reply, nonce
+from app.grading.peers.base import (
+    MAX_UDP_PAYLOAD,
+    Peer,
+    TcpServer,
+    UdpServer,
+    graceful_close,
+)
 
 
 class NothingListening(Peer):
@@ -18,7 +24,7 @@ class NothingListening(Peer):
         self.finished.set()
 
 
-class TcpEchoServer(Peer):
+class TcpEchoServer(TcpServer):
     """Echoes every byte. With ``split: {segment, delay_ms}`` it answers in small,
     delayed pieces, as a real network may (advisory checks). With ``nonce`` it answers
     each piece with as many random characters instead: proof that a client prints what
@@ -30,9 +36,6 @@ class TcpEchoServer(Peer):
         if self.params.get("nonce"):
             return bytes(self.exchange.sent.data)
         return bytes(self.exchange.received.data)
-
-    def start(self) -> None:
-        self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         split = self.params.get("split") or {}
@@ -53,13 +56,10 @@ class TcpEchoServer(Peer):
         self.finished.set()
 
 
-class SilentTcpServer(Peer):
+class SilentTcpServer(TcpServer):
     """Accepts and reads, never answers, never closes first."""
 
     kind = "silent_tcp_server"
-
-    def start(self) -> None:
-        self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         while self._recv(conn):
@@ -67,13 +67,10 @@ class SilentTcpServer(Peer):
         self.finished.set()
 
 
-class SinkServer(Peer):
+class SinkServer(TcpServer):
     """Reads until the program closes its side, then closes gracefully (FIN, no RST)."""
 
     kind = "sink_server"
-
-    def start(self) -> None:
-        self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         while self._recv(conn):
@@ -82,13 +79,10 @@ class SinkServer(Peer):
         self.finished.set()
 
 
-class ResetServer(Peer):
+class ResetServer(TcpServer):
     """Accepts, then aborts the connection with RST after ``after_ms``."""
 
     kind = "reset_server"
-
-    def start(self) -> None:
-        self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         if self._wait(int(self.params.get("after_ms", 100)) / 1000):
@@ -99,15 +93,12 @@ class ResetServer(Peer):
         self.finished.set()
 
 
-class PushServer(Peer):
+class PushServer(TcpServer):
     """Sends ``lines`` unprompted (one every ``interval_ms``; with ``nonce`` each ends in a
     random token) while recording what the program sends; keeps the connection open
     ``hold_ms`` more, then closes."""
 
     kind = "push_server"
-
-    def start(self) -> None:
-        self._spawn(self._accept_loop, self._listen(), self._serve)
 
     def _serve(self, conn: socket.socket) -> None:
         self._spawn(self._drain, conn)
@@ -130,73 +121,29 @@ class PushServer(Peer):
             pass
 
 
-class UdpAckServer(Peer):
+class UdpAckServer(UdpServer):
     """Answers each datagram with ``prefix`` + data (or, with ``nonce``, prefix + random
     characters of the same length), to the address it came from."""
 
     kind = "udp_ack_server"
 
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((HOST, self.port))
-        self._sockets.append(sock)
-        self._spawn(self._serve, sock)
-
-    def _serve(self, sock: socket.socket) -> None:
+    def _handle(self, sock: socket.socket, data: bytes, address: tuple, record: dict) -> None:
         prefix = str(self.params.get("prefix", "ACK: ")).encode()
-        ex = self.exchange
-        while not self._closing.is_set() and ex.within_budget():
-            try:
-                data, address = sock.recvfrom(RECV_SIZE)
-            except OSError:
-                return
-            if address is None:  # woken by abort()
-                return
-            ex.datagrams_handled += 1
-            ex.ports.add(address[1])
-            ex.received += data
-            ex.log(self.started, "recv", data)
-            record = datagram_record(address[1], data)
-            ex.datagrams.append(record)
-            reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
-            if len(reply) > MAX_UDP_PAYLOAD:
-                ex.note_error(
-                    f"a {len(data)}-byte datagram cannot be answered: the reply would be "
-                    f"{len(reply)} bytes, more than one datagram holds ({MAX_UDP_PAYLOAD})"
-                )
-                add_reply(record, None)
-                continue
-            sock.sendto(reply, address)
-            ex.sent += reply
-            add_reply(record, reply, self.port)
-            self.finished.set()
-        if not ex.within_budget():
-            ex.log(self.started, "budget_spent")
+        reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
+        if len(reply) > MAX_UDP_PAYLOAD:
+            self.exchange.note_error(
+                f"a {len(data)}-byte datagram cannot be answered: the reply would be "
+                f"{len(reply)} bytes, more than one datagram holds ({MAX_UDP_PAYLOAD})"
+            )
+            add_reply(record, None)
+            return
+        sock.sendto(reply, address)
+        self.exchange.sent += reply
+        add_reply(record, reply, self.port)
 
 
-class SilentUdpServer(Peer):
+class SilentUdpServer(UdpServer):
     """Binds the port and reads every datagram, never answers: a client waiting for a
     reply must give up by itself."""
 
     kind = "silent_udp_server"
-
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((HOST, self.port))
-        self._sockets.append(sock)
-        self._spawn(self._serve, sock)
-
-    def _serve(self, sock: socket.socket) -> None:
-        ex = self.exchange
-        while not self._closing.is_set() and ex.within_budget():
-            try:
-                data, address = sock.recvfrom(RECV_SIZE)
-            except OSError:
-                return
-            if address is None:  # woken by abort()
-                return
-            ex.datagrams_handled += 1
-            ex.ports.add(address[1])
-            ex.received += data
-            ex.log(self.started, "recv", data)
-            self.finished.set()
