@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import time
@@ -369,17 +370,25 @@ class LiveServer:
 
 
 def live_sandbox_processes(settle: float = 2.0) -> list[int]:
-    """Processes of any sandbox uid. The grader SIGKILLs them all before a check returns;
-    the kernel may still be tearing a killed one down (a thread group mid-exit), so allow
-    it a moment to vanish: anything still there after that survived."""
+    """Processes left under a sandbox uid that no grader holds. A grader leases a uid (a
+    lock file) for as long as its run lives and SIGKILLs the run before letting go, so a
+    process under a free uid survived its check; a uid another grader holds now (another
+    test process on this machine) is its business. The kernel may still be tearing a
+    killed process down (a thread group mid-exit): allow it a moment to vanish."""
     pool = uids.UIDS
+    pool.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     deadline = time.monotonic() + settle
     while True:
-        pids = [
-            pid
-            for uid in range(pool.base, pool.base + pool.count)
-            for pid in uids.processes_of(uid)
-        ]
+        pids = []
+        for uid in pool.uids():
+            handle = os.open(pool.lock_dir / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                pids += uids.processes_of(uid)
+            except BlockingIOError:
+                continue  # leased: a run of a grader that is running now
+            finally:
+                os.close(handle)
         if not pids or time.monotonic() > deadline:
             return pids
         time.sleep(0.05)
