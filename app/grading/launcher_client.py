@@ -8,6 +8,7 @@ can read.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -77,12 +78,14 @@ class Launcher:
         return {pid for pid in (self.process.pid, self.spare) if pid is not None}
 
     def close(self) -> None:
-        """Stop the launcher (its runs and spare die with it) and let go of its cgroup."""
+        """Stop the launcher (its runs and spare die with it) and remove its cgroup once
+        they are gone (a group still busy is left to remove_stale_groups)."""
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
         self.sock.close()
-        self.cgroup.close()
+        with contextlib.suppress(OSError):
+            self.cgroup.destroy(timeout=1.0)
 
     def spawn(
         self,
@@ -170,8 +173,10 @@ def launcher_for(uid: int) -> Launcher:
         return current
 
 
+@atexit.register
 def close_launchers() -> None:
-    """Stop this process's launchers (the next run starts a fresh one)."""
+    """Stop this process's launchers (the next run starts a fresh one); also when the
+    grader exits, so a stopped worker leaves no empty cgroups behind."""
     with _launchers_lock:
         for launcher in _launchers.values():
             launcher.close()

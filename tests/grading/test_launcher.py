@@ -83,16 +83,19 @@ sandbox.start()
 launcher = sandbox._launcher
 sandbox.finish(wait=True)
 print(launcher.process.pid, launcher.spare, flush=True)
+print(*launcher.cgroup.dirs, flush=True)
 """
 
 
-def test_the_launcher_and_its_spare_end_with_their_grader(sandbox):
+def test_the_launcher_its_spare_and_its_cgroup_end_with_their_grader(sandbox):
     grader = subprocess.run(
         [sys.executable, "-c", GRADER, str(ROOT)], capture_output=True, text=True, timeout=60
     )
     assert grader.returncode == 0, grader.stderr
-    pids = [int(word) for word in grader.stdout.split()]
+    first, groups = grader.stdout.splitlines()
+    pids = [int(word) for word in first.split()]
     assert len(pids) == 2
+    assert groups and not any(os.path.exists(group) for group in groups.split())  # removed
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
