@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from app.api.openapi_result import result_schemas
 from app.bank.files import DIFFICULTIES, KINDS, ROLE, SLUG
-from app.grading.limits import LIMIT_NAMES
 
 JSON = "application/json"
 
@@ -198,52 +198,7 @@ def _schemas() -> dict[str, Any]:
             },
             "required": ["published", "version", "prompt", "key_points", "starter_files", "checks"],
         },
-        "Resources": {
-            "type": "object",
-            "description": "What the submitted program used and how it ended (empty when the "
-            "check was skipped).",
-            "properties": {
-                "wall_ms": {"type": "integer"},
-                "cpu_ms": nullable({"type": "integer"}),
-                "peak_memory_bytes": nullable({"type": "integer"}),
-                "exit_code": nullable({"type": "integer"}),
-                "signal": nullable({"type": "integer"}),
-                "stopped_by_grader": {"type": "boolean"},
-                "limit": nullable(
-                    {
-                        "enum": list(LIMIT_NAMES),
-                        "description": "The limit the program hit, if any.",
-                    }
-                ),
-                "stdout_bytes": {"type": "integer"},
-                "stderr_bytes": {"type": "integer"},
-            },
-        },
-        "CheckResult": {
-            "type": "object",
-            "description": "One check as graded (see README: the result object).",
-            "properties": {
-                "id": {"type": "string"},
-                "title": ref("Localized"),
-                "role": {"type": "string"},
-                "required": {"type": "boolean"},
-                "status": {"enum": ["passed", "failed", "error", "skipped"]},
-                "message": ref("Localized"),
-                "expectations": {"type": "array", "items": {"type": "object"}},
-                "hint": nullable(ref("Localized")),
-                "stdout": {"type": "string"},
-                "stderr": {"type": "string"},
-                "duration_ms": {"type": "integer"},
-                "resources": ref("Resources"),
-                "peer": {"type": "object"},
-                "trace": {
-                    "type": "array",
-                    "items": {"type": "object"},
-                    "description": "The packets of the check's capture.",
-                },
-            },
-            "required": ["id", "title", "role", "required", "status", "message"],
-        },
+        **result_schemas(),
         "Result": {
             "type": "object",
             "description": "The grader's full result object.",

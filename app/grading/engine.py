@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.grading import trace
-from app.grading.checks import EXPECTATIONS, Observation, Outcome, excerpt
-from app.grading.limits import Limits, describe_limit
+from app.grading.checks import Observation, excerpt
+from app.grading.judge import judge
+from app.grading.limits import Limits
 from app.grading.listening import wait_listening
 from app.grading.netns import NamespaceError, private_loopback
 from app.grading.peers import Peer, make_peer
@@ -42,12 +43,18 @@ class CheckResult:
     message: dict[str, str]
     expectations: list[dict[str, Any]] = field(default_factory=list)
     hint: dict[str, str] | None = None
+    # The targeted hints (spec ``hints``) whose condition was diagnosed.
+    hints: list[dict[str, Any]] = field(default_factory=list)
+    # What went wrong, for the reader and for hints: {conditions: [...], crash: {...}|None}.
+    diagnosis: dict[str, Any] = field(default_factory=dict)
     stdout: str = ""
     stderr: str = ""
     duration_ms: int = 0
     resources: dict[str, Any] = field(default_factory=dict)
     peer: dict[str, Any] = field(default_factory=dict)
     trace: list[dict[str, Any]] = field(default_factory=list)
+    # What the reference peer and the program said, in order (transcript.Transcript).
+    transcript: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -187,7 +194,7 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
         )
         result.duration_ms = int((time.monotonic() - started) * 1000)
         return result
-    _judge(result, check, observation, harness_problem, limits)
+    judge(result, check, observation, harness_problem, limits)
     run = observation.run
     result.stdout = excerpt(run.stdout[:EXCERPT_BYTES], EXCERPT_BYTES)
     result.stderr = excerpt(run.stderr[:EXCERPT_BYTES], EXCERPT_BYTES)
@@ -205,6 +212,7 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
     result.peer = _peer_summary(observation.peer)
     peer_ports = observation.peer_ports if observation.program_is_server else None
     result.trace = trace.to_json(observation.packets, port, peer_ports)
+    result.transcript = observation.peer["transcript"]
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 
@@ -299,49 +307,11 @@ def _feed_stdin(
             return
 
 
-def _judge(
-    result: CheckResult,
-    check: dict[str, Any],
-    obs: Observation,
-    harness_problem: dict[str, str] | None,
-    limits: Limits,
-) -> None:
-    outcomes: list[tuple[str, Outcome]] = []
-    for item in check["expect"]:
-        ((name, arg),) = item.items()
-        outcomes.append((name, EXPECTATIONS[name].evaluate(obs, arg)))
-    result.expectations = [
-        {
-            "name": name,
-            "ok": o.ok,
-            "message": _msg(o.en, o.zh),
-            "expected": o.expected,
-            "actual": o.actual,
-        }
-        for name, o in outcomes
-    ]
-    failed = [o for _, o in outcomes if not o.ok]
-    limit = obs.run.limit
-    if limit:
-        what = describe_limit(limit, limits, check.get("timeout_ms"))
-        result.status = "failed"
-        result.message = _msg(f"Stopped: your program hit the {what}.", f"已终止：程序触及{what}。")
-    elif harness_problem:
-        result.status = "failed"
-        result.message = harness_problem
-    elif failed:
-        result.status = "failed"
-        result.message = _msg(failed[0].en, failed[0].zh)
-    else:
-        result.status = "passed"
-        result.message = _msg("Passed.", "通过。")
-
-
 def _peer_summary(peer: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": peer["kind"],
-        "received_bytes": len(peer["received"]),
-        "sent_bytes": len(peer["sent"]),
+        "received_bytes": peer["received_total"],
+        "sent_bytes": peer["sent_total"],
         "received": excerpt(peer["received"], 500),
         "sent": excerpt(peer["sent"], 500),
         "events": peer["events"][:50],

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.grading.transcript import Transcript
+
 STORED_BYTES = 4 * 1024 * 1024  # as much as a spec sends (tcp_client size ≤ 4 MiB)
 BUDGET_BYTES = 16 * 1024 * 1024  # received by one peer in one check (specs send ≤ 4 MiB)
 BUDGET_DATAGRAMS = 1000  # handled by one peer in one check
@@ -38,12 +40,16 @@ def digest(data: bytes) -> str:
 class Stream:
     """Bytes in one direction: the first STORED_BYTES, plus the total and a digest of all."""
 
-    def __init__(self) -> None:
+    def __init__(self, transcript: Transcript | None = None, side: str = "") -> None:
         self.data = bytearray()
         self.total = 0
         self._digest = hashlib.sha256()
+        self._transcript = transcript
+        self._side = side
 
     def __iadd__(self, chunk: bytes) -> Stream:
+        if self._transcript is not None:
+            self._transcript.add(self._side, chunk)
         self.total += len(chunk)
         self._digest.update(chunk)
         room = STORED_BYTES - len(self.data)
@@ -76,10 +82,12 @@ def add_reply(record: dict[str, Any], reply: bytes | None, reply_port: int | Non
 
 @dataclass
 class Exchange:
-    """What one peer saw: bytes in both directions, events in order, how it ended."""
+    """What one peer saw: bytes in both directions (and both, in order, in its
+    transcript), events in order, how it ended."""
 
-    received: Stream = field(default_factory=Stream)
-    sent: Stream = field(default_factory=Stream)
+    transcript: Transcript = field(default_factory=Transcript)
+    received: Stream = field(init=False)
+    sent: Stream = field(init=False)
     events: list[dict[str, Any]] = field(default_factory=list)
     events_dropped: int = 0
     connections: int = 0
@@ -91,6 +99,14 @@ class Exchange:
     datagrams_handled: int = 0
     unanswered: int | None = None  # the first message whose echo did not come in time
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.received = Stream(self.transcript, "program")
+        self.sent = Stream()  # the transcript has it from sending(), before the send
+
+    def sending(self, data: bytes) -> None:
+        """The peer is about to send ``data``: in the transcript before the reply to it."""
+        self.transcript.add("peer", data)
 
     def log(self, started: float, kind: str, data: bytes = b"") -> None:
         if len(self.events) >= MAX_EVENTS:

@@ -52,7 +52,7 @@ def wait_listening(
     sandbox: Sandbox, udp: bool, port: int, deadline: float
 ) -> dict[str, str] | None:
     """Poll until the submitted server listens where the reference client can reach it;
-    None then, or what went wrong, in both languages."""
+    None then, or what went wrong, in both languages (with ``when``: its condition)."""
     what = "UDP socket bound to" if udp else "TCP server listening on"
     elsewhere_since: float | None = None
     while time.monotonic() < deadline:
@@ -60,7 +60,7 @@ def wait_listening(
             return _msg(
                 f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
                 f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
-            )
+            ) | {"when": "not_listening"}
         bound = _bound_sockets(sandbox.pid, udp)
         if any(p == port and address in REACHABLE for address, p in bound):
             return None
@@ -69,13 +69,13 @@ def wait_listening(
             elsewhere_since = elsewhere_since or time.monotonic()
             if time.monotonic() - elsewhere_since > WRONG_PORT_GRACE_S:
                 sandbox.stop()
-                return _listening_elsewhere(bound, port)
+                return _listening_elsewhere(bound, port) | {"when": "wrong_address"}
         time.sleep(LISTEN_POLL_S)
     sandbox.stop("time")
     return _msg(
         f"No {what} 127.0.0.1:{port} appeared within the time limit.",
         f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
-    )
+    ) | {"when": "not_listening"}
 
 
 def _listening_elsewhere(bound: set[tuple[str, int]], port: int) -> dict[str, str]:

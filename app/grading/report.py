@@ -40,14 +40,39 @@ def format_report(result: GradeResult, lang: str = "en") -> str:
                     lines.append(f"      - {_field(item['message'][lang], '        ')}")
                     lines.append(f"        expected: {_field(item['expected'], '          ')}")
                     lines.append(f"        actual:   {_field(item['actual'], '          ')}")
+            for hint in check.hints:
+                lines.append(f"      hint ({_when(hint['when'])}): {hint[lang]}")
             if check.hint:
                 lines.append(f"      hint: {check.hint[lang]}")
+            lines.extend(_transcript(check.transcript))
             if check.stderr.strip():
                 tail = check.stderr.strip().splitlines()[-3:]
                 lines.extend(f"      stderr| {terminal_safe(line)}" for line in tail)
     lines.append("")
     lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {result.message[lang]}")
     return "\n".join(lines)
+
+
+def _when(when: str | list[str]) -> str:
+    return ", ".join(when) if isinstance(when, list) else when
+
+
+TRANSCRIPT_LINES = 6
+TRANSCRIPT_CHARS = 70
+
+
+def _transcript(entries: list[dict]) -> list[str]:
+    """The first exchanges of the conversation, one line each: ``peer> b"hello\n"``."""
+    lines = []
+    for entry in entries[:TRANSCRIPT_LINES]:
+        text = entry["text"]
+        cut = "…" if len(text) > TRANSCRIPT_CHARS or entry["truncated"] else ""
+        who = "peer   " if entry["from"] == "peer" else "program"
+        shown = terminal_safe(text[:TRANSCRIPT_CHARS])
+        lines.append(f'      {who}> b"{shown}"{cut}  ({entry["size"]} bytes)')
+    if len(entries) > TRANSCRIPT_LINES:
+        lines.append(f"      … {len(entries) - TRANSCRIPT_LINES} more")
+    return lines
 
 
 def _usage(resources: dict, lang: str) -> str:

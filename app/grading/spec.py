@@ -27,11 +27,18 @@ import jsonschema
 import yaml
 
 from app.grading.checks import EXPECTATIONS
+from app.grading.diagnosis import CONDITIONS
 from app.grading.limits import Limits
 from app.grading.peers import CATALOG
 
 DEFAULT_PORT = 65432
-REGEX_EXPECTATIONS = ("stdout_matches", "stdout_not_matches", "stderr_not_matches")
+REGEX_EXPECTATIONS = (
+    "stdout_matches",
+    "stdout_not_matches",
+    "output_matches",
+    "output_not_matches",
+    "stderr_not_matches",
+)
 
 BILINGUAL = {
     "type": "object",
@@ -44,6 +51,18 @@ BILINGUAL = {
 }
 _INT = {"type": "integer", "minimum": 0}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+_CONDITION = {"enum": list(CONDITIONS)}
+# A hint for one diagnosis (or several): shown only when one of them was diagnosed.
+TARGETED_HINT = {
+    "type": "object",
+    "required": ["when", "en", "zh"],
+    "additionalProperties": False,
+    "properties": {
+        "when": {"oneOf": [_CONDITION, {"type": "array", "items": _CONDITION, "minItems": 1}]},
+        "en": {"type": "string", "minLength": 1},
+        "zh": {"type": "string", "minLength": 1},
+    },
+}
 
 PEER_PARAMS: dict[str, dict[str, Any]] = {
     "nothing_listening": {},
@@ -127,6 +146,7 @@ CHECK_SCHEMA = {
         "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
         "title": BILINGUAL,
         "hint": BILINGUAL,
+        "hints": {"type": "array", "items": TARGETED_HINT},
         "role": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
         "required": {"type": "boolean"},
         "peer": _peer_schema(),
@@ -190,6 +210,8 @@ def validate_spec(spec: Any, roles: list[str] | None = None) -> list[SpecError]:
         for position, item in enumerate(check["expect"]):
             ((name, pattern),) = item.items()
             if name in REGEX_EXPECTATIONS:
+                if isinstance(pattern, dict):
+                    pattern = pattern["pattern"]
                 try:
                     re.compile(pattern)
                 except re.error as exc:

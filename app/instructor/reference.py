@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.grading.checks import EXPECTATIONS
+from app.grading.diagnosis import CONDITIONS
 from app.grading.peers import CATALOG
 from app.grading.spec import PEER_PARAMS
 
@@ -42,7 +43,15 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
 EXAMPLE_EXPECT: dict[str, list[dict[str, Any]]] = {
     "tcp_echo_server": [{"stdout_echoes_peer": True}, {"no_rst": True}],
     "udp_ack_server": [{"peer_received_nonempty": True}, {"stdout_echoes_peer": True}],
-    "silent_tcp_server": [{"exits_within_ms": 7000}, {"output_matches": "(?i)timed? ?out"}],
+    "silent_tcp_server": [
+        {"exits_within_ms": 7000},
+        {
+            "output_matches": {
+                "pattern": "(?i)timed? ?out",
+                "describe": {"en": "a message saying it timed out", "zh": "一条说明已超时的消息"},
+            }
+        },
+    ],
     "silent_udp_server": [{"runs_at_least_ms": 500}, {"exits_within_ms": 7000}],
     "sink_server": [{"peer_got_eof": True}, {"fin_from": "program"}],
     "reset_server": [{"exits_within_ms": 5000}],
@@ -62,6 +71,13 @@ checks:
     peer: {kind: udp_ack_server, prefix: "ACK: "}
     timeout_ms: 8000
     hint: {en: "Wait for the reply with recvfrom()", zh: "用 recvfrom() 等待回复"}
+    hints:                       # shown only when their condition was diagnosed
+      - when: nothing_sent
+        en: "Send the datagram with sendto(data, ('127.0.0.1', 65432))"
+        zh: "用 sendto(data, ('127.0.0.1', 65432)) 发送数据报"
+      - when: [printed_own_data, wrong_output]
+        en: "Print the reply recvfrom() returned, not what you sent"
+        zh: "打印 recvfrom() 返回的回复，而不是你发送的内容"
     expect:
       - peer_received_nonempty: true
       - stdout_echoes_peer: true
@@ -117,6 +133,11 @@ def peers() -> list[PeerInfo]:
 
 def expectations() -> list[tuple[str, str]]:
     return [(name, describe(item.schema)) for name, item in sorted(EXPECTATIONS.items())]
+
+
+def hint_conditions() -> list[tuple[str, dict[str, str]]]:
+    """The conditions a targeted hint may name (``hints: [{when, en, zh}]``), explained."""
+    return [(name, {"en": en, "zh": zh}) for name, (en, zh) in CONDITIONS.items()]
 
 
 def _flow(value: Any) -> str:

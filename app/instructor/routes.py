@@ -246,6 +246,7 @@ def _editor(question: Question | None) -> str | Response | tuple[str, int]:
         open_previews=bool(form.is_submitted() and form.preview.data),
         peers=reference.peers(),
         expectations=reference.expectations(),
+        hint_conditions=reference.hint_conditions(),
         example=reference.WORKED_EXAMPLE,
         snippets=reference.snippets(),
     ), status

@@ -115,6 +115,48 @@ def test_a_finished_result_matches_the_documented_schema(app, api, workers, sand
     validate(document, "Result", finished["result"])
 
 
+# Upper-cases what it echoes; a syntax error as a client.
+UPPERCASE_SERVER = """
+import socket
+with socket.create_server(("127.0.0.1", 65432)) as server:
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data.upper())
+"""
+
+
+def test_a_failed_result_with_transcript_and_diagnosis_matches_the_document(
+    app, api, workers, sandbox, document
+):
+    files = {"server": UPPERCASE_SERVER, "client": "print('hi'\n"}
+    finished = api.wait(api.submit("tcp-echo", files).get_json()["id"])
+    validate(document, "Result", finished["result"])
+    checks = {check["id"]: check for check in finished["result"]["checks"]}
+    short = checks["server-echo-short"]
+    assert [(e["from"], e["text"], e["offset"], e["size"]) for e in short["transcript"]] == [
+        ("peer", "Hello, echo!", 0, 12),
+        ("program", "HELLO, ECHO!", 0, 12),
+    ]
+    assert short["transcript"][0]["hex"].startswith("48 65 6c")
+    assert short["diagnosis"] == {"conditions": ["data_changed"], "crash": None}
+    assert [hint["when"] for hint in short["hints"]] == ["data_changed"]
+    echo = short["expectations"][0]
+    assert echo["diff"]["offset"] == 1 and echo["diff"]["kind"] == "changed"
+    client = checks["client-echo"]
+    assert client["message"]["en"] == (
+        "Your client crashed: SyntaxError on line 1: '(' was never closed"
+    )
+    assert client["diagnosis"]["crash"]["type"] == "SyntaxError"
+    # the large echo is capped at 4 KiB per direction, with the totals
+    large = checks["server-echo-large"]["transcript"]
+    last_sent = [e for e in large if e["from"] == "peer"][-1]
+    assert last_sent["more_after"] and last_sent["total"] == 102400
+    kept = sum(len(bytes.fromhex(e["hex"])) for e in large if e["from"] == "peer")
+    assert kept == 4096 and last_sent["truncated"]
+
+
 def test_unknown_api_path_is_a_json_404_pointing_at_the_document(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404

@@ -340,8 +340,19 @@ def test_really_graded_submissions_show_passed_and_failed(client, graded):
         'data-check-id="server-echo-large"'
     )[0]
     assert "Every byte sent (12 bytes) should come back unchanged, in order." in short
-    assert "<code>12 bytes</code>" in short
-    assert "<code>5 of 12 bytes back; first difference at byte 5</code>" in short
+    # the two byte strings, the first difference named, marked and explained
+    assert "<code>b&#34;Hello, echo!&#34;</code>" in short
+    assert "differs from offset 5: expected `,`, got the end (5 of 12 bytes)" in short
+    assert "The bytes differ from offset 5 (counting from 0)." in short
+    assert "<mark>,</mark>" in short
+    # the transcript: what the reference client sent, then what came back
+    transcript = short.split('<details class="transcript" open>')[1].split("</details>")[0]
+    assert transcript.index("Reference client") < transcript.index("Your program")
+    assert 'b"Hello, echo!"' in transcript and 'b"Hello"' in transcript
+    assert "48 65 6c 6c 6f" in short  # the hex view, on demand
+    zh = page(client, f"/submissions/{failed_id}", headers=ZH)
+    assert "通信记录" in zh and "参考客户端" in zh and "以十六进制显示" in zh
+    assert "字节从偏移量 5 起不同（从 0 开始计数）。" in zh
     large = html.split('data-check-id="server-echo-large"')[1]
     assert "Loop on recv() until it returns b&#39;&#39; and use sendall()" in large  # the hint
     assert "<svg" in short and "SYN-ACK" in short

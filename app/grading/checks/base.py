@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.grading import trace
+from app.grading.diagnosis import crash_of
 from app.grading.sandbox import RunResult
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -24,6 +26,11 @@ class Observation:
     program_is_server: bool
     stdin_sent: list[str] = field(default_factory=list)
     trace_complete: bool = True  # False when the capture lost packets
+
+    @cached_property
+    def crash(self) -> dict[str, Any] | None:
+        """The uncaught exception the program ended with (type, message, line), if any."""
+        return crash_of(self.run)
 
     @property
     def stdout(self) -> str:
@@ -63,6 +70,10 @@ class Outcome:
     zh: str
     expected: Any = None
     actual: Any = None
+    # What the failure means (diagnosis.CONDITIONS); None: the expectation's default.
+    conditions: list[str] | None = None
+    # Byte checks: how the bytes differ (transcript.compare).
+    diff: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,15 @@ def excerpt(data: bytes | str, limit: int = 200) -> str:
 
 
 TRUE = {"const": True}
+BILINGUAL = {
+    "type": "object",
+    "required": ["en", "zh"],
+    "additionalProperties": False,
+    "properties": {
+        "en": {"type": "string", "minLength": 1},
+        "zh": {"type": "string", "minLength": 1},
+    },
+}
 TEXT = {"type": "string", "minLength": 1}
 MS = {"type": "integer", "minimum": 1}
 

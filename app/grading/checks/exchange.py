@@ -7,6 +7,32 @@ from typing import Any
 
 from app.grading.checks.base import TRUE, Observation, Outcome, excerpt, expectation, zh_side
 from app.grading.exchange import digest
+from app.grading.transcript import compare, difference_note, literal
+
+
+def _bytes_outcome(
+    ok: bool, en: str, zh: str, want: bytes, got: bytes, want_total: int, got_total: int
+) -> Outcome:
+    """A byte check: expected and actual as byte literals around the first difference,
+    the difference named in the message (0-based offset), and what it means."""
+    diff = compare(want, got, want_total, got_total) if not ok else {}
+    if not diff:
+        shown = literal(want[:96]) + ("…" if len(want) > 96 else "")
+        return Outcome(ok, en, zh, shown, shown if ok else f"{got_total} bytes", conditions=[])
+    note = difference_note(diff)
+    if not got_total:
+        conditions = ["no_reply"]
+    else:
+        conditions = ["data_short" if diff["kind"] == "short" else "data_changed"]
+    return Outcome(
+        ok,
+        f"{en} What arrived {note['en']}.",
+        f"{zh}实际数据{note['zh']}。",
+        diff["expected"],
+        f"{diff['actual']} — {note['en']}",
+        conditions=conditions,
+        diff=diff,
+    )
 
 
 # -- what the reference peer saw -------------------------------------------------------
@@ -24,15 +50,20 @@ def peer_received_nonempty(obs: Observation, _: bool) -> Outcome:
 
 @expectation("peer_received", {"type": "string"})
 def peer_received(obs: Observation, text: str) -> Outcome:
-    got = obs.peer["received"]
-    ok = got == text.encode()
-    return Outcome(
+    got, want = obs.peer["received"], text.encode()
+    ok = got == want
+    outcome = _bytes_outcome(
         ok,
         f"The reference {obs.peer_side} should receive exactly {text!r}.",
         f"参考{zh_side(obs.peer_side)}应恰好收到 {text!r}。",
-        text,
-        excerpt(got),
+        want,
+        got,
+        len(want),
+        obs.peer["received_total"],
     )
+    if not ok and not got:
+        outcome.conditions = ["nothing_sent"]
+    return outcome
 
 
 @expectation("echo_exact", TRUE)
@@ -40,29 +71,20 @@ def echo_exact(obs: Observation, _: bool) -> Outcome:
     peer = obs.peer
     sent, got = peer["sent_total"], peer["received_total"]
     ok = sent > 0 and got == sent and peer["sent_digest"] == peer["received_digest"]
+    en = f"Every byte sent ({sent} bytes) should come back unchanged, in order."
+    zh = f"发送的每个字节（共 {sent} 字节）都应原样按序返回。"
+    if not ok and peer.get("error") and not peer["connections"]:
+        return Outcome(ok, en, zh, f"{sent} bytes", peer["error"], conditions=[])
+    outcome = _bytes_outcome(ok, en, zh, peer["sent"], peer["received"], sent, got)
     if ok:
-        actual = f"{got} bytes, identical"
-    elif peer.get("error") and not peer["connections"]:
-        actual = peer["error"]
-    else:
-        first, second = peer["sent"], peer["received"]
-        same = next(
-            (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
-            min(len(first), len(second)),
-        )
-        actual = f"{got} of {sent} bytes back; first difference at byte {same}"
-    return Outcome(
-        ok,
-        f"Every byte sent ({sent} bytes) should come back unchanged, in order.",
-        f"发送的每个字节（共 {sent} 字节）都应原样按序返回。",
-        f"{sent} bytes",
-        actual,
-    )
+        outcome.actual = f"{got} bytes, identical"
+    return outcome
 
 
 @expectation("peer_got_eof", TRUE)
 def peer_got_eof(obs: Observation, _: bool) -> Outcome:
     ok = obs.peer["eof"] and not obs.peer["reset"]
+    conditions = ["reset"] if obs.peer["reset"] else ["never_closed"]
     if obs.peer["reset"]:
         actual = "reset (RST)"
     elif ok:
@@ -79,7 +101,7 @@ def peer_got_eof(obs: Observation, _: bool) -> Outcome:
             "Your program should close the connection when it is done.",
             "程序完成后应关闭连接。",
         )
-    return Outcome(ok, en, zh, "closed", actual)
+    return Outcome(ok, en, zh, "closed", actual, conditions=conditions)
 
 
 @expectation("echo_interactive", TRUE)
@@ -118,12 +140,16 @@ def _echoes_peer(where: str) -> Callable[[Observation, bool], Outcome]:
                 "nothing received",
             )
         printed = getattr(obs, where)
+        ok = bool(reply) and reply in printed
+        own = obs.peer["received"].decode("utf-8", "replace").strip()
+        shown = bool(own) and own != reply and own in printed
         return Outcome(
-            bool(reply) and reply in printed,
+            ok,
             "The client should print the server's whole reply.",
             "客户端应打印服务器的完整回复。",
             excerpt(reply),
             excerpt(printed),
+            conditions=["printed_own_data" if shown else "wrong_output"],
         )
 
     return evaluate
@@ -138,6 +164,7 @@ def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
     records = obs.peer["datagrams"]
     wrong = [r for r in records if _udp_reply_problem(r, prefix, obs.port)]
     ok = bool(records) and not wrong
+    conditions = _udp_conditions(records, wrong, prefix, obs.port) if not ok else []
     actual = f"{len(records) - len(wrong)} of {len(records)} answered correctly"
     if wrong:
         first = wrong[0]
@@ -150,7 +177,27 @@ def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
         f"每个数据报都应以 {prefix.decode()!r} + 原数据，从端口 {obs.port} 回复给其发送方地址。",
         f"{len(records)} replies",
         actual,
+        conditions=conditions,
     )
+
+
+def _udp_conditions(records: list, wrong: list, prefix: bytes, port: int) -> list[str]:
+    if not records:
+        return ["nothing_sent"]
+    found = []
+    unanswered = {r["from"] for r in wrong if r.get("reply") is None}
+    answered = {r["from"] for r in records if r.get("reply") is not None}
+    if unanswered and answered and records[0]["from"] in answered:
+        found.append("no_reply_to_second_sender")
+    elif unanswered and not answered:
+        found.append("no_reply")
+    for record in wrong:
+        problem = _udp_reply_problem(record, prefix, port)
+        if problem.startswith("got the right reply"):
+            found.append("reply_from_wrong_port")
+        elif record.get("reply") is not None:
+            found.append("data_changed")
+    return sorted(set(found))
 
 
 def _udp_reply_problem(record: dict[str, Any], prefix: bytes, port: int) -> str:
@@ -169,13 +216,18 @@ def stdin_forwarded(obs: Observation, _: bool) -> Outcome:
     want = "".join(obs.stdin_sent).encode()
     got = obs.peer["received"].replace(b"\r", b"").replace(b"\n", b"")
     ok = bool(want) and got == want
-    return Outcome(
+    outcome = _bytes_outcome(
         ok,
         "Every line typed on stdin should reach the server, in order.",
         "标准输入的每一行都应按顺序发送到服务器。",
-        excerpt(want),
-        excerpt(got),
+        want,
+        got,
+        len(want),
+        len(got),
     )
+    if not ok and not got:
+        outcome.conditions = ["nothing_sent"]
+    return outcome
 
 
 def _first_missing(lines: list[str], text: str) -> str | None:

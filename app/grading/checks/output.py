@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from app.grading.checks.base import (
+    BILINGUAL,
     MS,
     REGEX_TEXT,
     TEXT,
@@ -20,6 +21,7 @@ from app.grading.checks.base import (
     excerpt,
     expectation,
 )
+from app.grading.diagnosis import SILENT_PEERS
 
 
 # -- output ----------------------------------------------------------------------------
@@ -43,21 +45,46 @@ def _contains(where: str) -> Callable[[Observation, str], Outcome]:
     return evaluate
 
 
-def _matches(where: str, negate: bool = False) -> Callable[[Observation, str], Outcome]:
-    def evaluate(obs: Observation, pattern: str) -> Outcome:
+def _matches(where: str, negate: bool = False) -> Callable[[Observation, str | dict], Outcome]:
+    def evaluate(obs: Observation, arg: str | dict) -> Outcome:
+        if isinstance(arg, dict):
+            pattern, describe = arg["pattern"], arg["describe"]
+        else:
+            pattern, describe = arg, None
         got = getattr(obs, where)
         en, zh = _STREAM_NAMES[where]
         found = _found(pattern, got)
+        if describe:  # the spec says in words what the pattern looks for
+            return Outcome(
+                found != negate,
+                f"{en} should {'not ' if negate else ''}show {describe['en']}.",
+                f"{zh}{'不' if negate else ''}应包含{describe['zh']}。",
+                f"not {describe['en']}" if negate else describe["en"],
+                excerpt(got) or "nothing printed",
+            )
         return Outcome(
             found != negate,
             f"{en} should {'not ' if negate else ''}match /{pattern}/.",
             f"{zh}{'不' if negate else ''}应匹配 /{pattern}/。",
             f"no /{pattern}/" if negate else pattern,
-            excerpt(got),
+            excerpt(got) or "nothing printed",
         )
 
     return evaluate
 
+
+# A pattern, or a pattern with a sentence that says what it looks for (shown as expected).
+PATTERN = {
+    "oneOf": [
+        TEXT,
+        {
+            "type": "object",
+            "required": ["pattern", "describe"],
+            "additionalProperties": False,
+            "properties": {"pattern": TEXT, "describe": BILINGUAL},
+        },
+    ]
+}
 
 _STREAM_NAMES = {
     "stdout": ("Standard output", "标准输出"),
@@ -65,8 +92,8 @@ _STREAM_NAMES = {
 }
 for _where in ("stdout", "output"):
     expectation(f"{_where}_contains", TEXT)(_contains(_where))
-    expectation(f"{_where}_matches", TEXT)(_matches(_where))
-    expectation(f"{_where}_not_matches", TEXT)(_matches(_where, negate=True))
+    expectation(f"{_where}_matches", PATTERN)(_matches(_where))
+    expectation(f"{_where}_not_matches", PATTERN)(_matches(_where, negate=True))
 
 
 @expectation("stderr_not_matches", TEXT)
@@ -83,7 +110,10 @@ def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
 
 @expectation("no_traceback", TRUE)
 def no_traceback(obs: Observation, _: bool) -> Outcome:
-    ok = TRACEBACK not in obs.stderr
+    """No traceback on standard error, and no crash: a SyntaxError prints none, yet the
+    program died of an uncaught exception all the same."""
+    crash = obs.crash
+    ok = TRACEBACK not in obs.stderr and crash is None
     last = obs.stderr.strip().splitlines()[-1] if obs.stderr.strip() else ""
     return Outcome(
         ok,
@@ -92,6 +122,7 @@ def no_traceback(obs: Observation, _: bool) -> Outcome:
         "程序应自行处理异常，不应输出 traceback" + (f"（最后一行：{last}）。" if not ok else "。"),
         "no traceback",
         excerpt(last) if last else None,
+        conditions=["crashed"] if crash else ["traceback_printed"],
     )
 
 
@@ -113,12 +144,19 @@ def exit_code(obs: Observation, code: int) -> Outcome:
 def exits_within_ms(obs: Observation, limit: int) -> Outcome:
     ok = obs.run.exited_by_itself and obs.run.wall_ms <= limit
     actual = f"{obs.run.wall_ms} ms" if obs.run.exited_by_itself else "did not exit by itself"
+    if obs.run.exited_by_itself:
+        conditions = ["too_slow"]
+    elif obs.peer["kind"] in SILENT_PEERS:
+        conditions = ["no_timeout"]
+    else:
+        conditions = ["did_not_exit"]
     return Outcome(
         ok,
         f"The program should finish by itself within {limit / 1000:g} s.",
         f"程序应在 {limit / 1000:g} 秒内自行结束。",
         f"≤ {limit} ms",
         actual,
+        conditions=conditions,
     )
 
 

@@ -100,6 +100,7 @@ class Peer:
             "unanswered": ex.unanswered,
             "finished": self.finished.is_set(),
             "reply": self.intended_reply(),
+            "transcript": ex.transcript.to_json(),
         }
 
     def intended_reply(self) -> bytes:
@@ -174,6 +175,7 @@ class Peer:
         return data
 
     def _send(self, conn: socket.socket, data: bytes) -> bool:
+        self.exchange.sending(data)
         try:
             conn.sendall(data)
         except OSError:

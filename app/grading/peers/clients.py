@@ -143,6 +143,7 @@ class UdpClient(Peer):
                 return
             sock = senders[index % count]
             data = str(text).encode()
+            self.exchange.sending(data)
             sock.sendto(data, (HOST, self.port))
             self.exchange.sent += data
             self.exchange.log(self.started, "send", data)

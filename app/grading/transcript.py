@@ -1,0 +1,188 @@
+"""What the reference peer and the program said to each other, in order, as people read it.
+
+A peer records every chunk it sent or received (:class:`Transcript`), keeping the first
+CAP_BYTES of each direction; the result shows them as a conversation. Bytes become text
+where printable (:func:`escape_bytes`: ``hello\\n``, ``\\x00``), and byte checks name the
+first difference between what was expected and what came (:func:`first_difference`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from typing import Any
+
+CAP_BYTES = 4 * 1024  # kept per direction
+WINDOW = 48  # bytes shown either side of a difference
+_NAMED = {0x5C: "\\\\", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x22: '\\"'}
+
+
+def escape_bytes(data: bytes) -> str:
+    """``data`` as text: printable ASCII and valid UTF-8 letters as they are, ``\\n``,
+    ``\\r``, ``\\t``, ``\\\\``, ``\\"`` and ``\\xNN`` for every other byte (the inside of a
+    ``b"..."`` literal, with UTF-8 text left readable)."""
+    out: list[str] = []
+    i = 0
+    while i < len(data):
+        byte = data[i]
+        if byte in _NAMED:
+            out.append(_NAMED[byte])
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        elif byte >= 0xC2 and (char := _utf8_char(data, i)):
+            out.append(char)
+            i += len(char.encode())
+            continue
+        else:
+            out.append(f"\\x{byte:02x}")
+        i += 1
+    return "".join(out)
+
+
+def _utf8_char(data: bytes, start: int) -> str | None:
+    """The printable UTF-8 character starting at ``start``, if one does."""
+    for length in (2, 3, 4):
+        try:
+            char = data[start : start + length].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        category = unicodedata.category(char)
+        return None if category[0] in "CZ" else char
+    return None
+
+
+def literal(data: bytes) -> str:
+    """``b"hello\\n"``."""
+    return f'b"{escape_bytes(data)}"'
+
+
+def first_difference(expected: bytes, actual: bytes) -> int | None:
+    """The 0-based offset of the first byte where ``actual`` differs from ``expected``
+    (the end of the shorter one when one is a prefix of the other); None when equal."""
+    if expected == actual:
+        return None
+    for offset, (a, b) in enumerate(zip(expected, actual, strict=False)):
+        if a != b:
+            return offset
+    return min(len(expected), len(actual))
+
+
+def _byte_at(data: bytes, offset: int) -> str:
+    return f"`{escape_bytes(data[offset : offset + 1])}`" if offset < len(data) else "the end"
+
+
+def compare(expected: bytes, actual: bytes, expected_total: int, actual_total: int) -> dict:
+    """How ``actual`` differs from ``expected`` (both possibly the kept heads of longer
+    streams of ``*_total`` bytes): the offset, the bytes there, windows of both around it
+    as literals, and whether ``actual`` was cut short or changed. Empty when equal."""
+    offset = first_difference(expected, actual)
+    if offset is None:
+        if expected_total == actual_total:
+            return {}
+        offset = min(len(expected), len(actual))
+    start = max(offset - WINDOW // 2, 0)
+    short = offset >= len(actual) and actual_total < expected_total
+    return {
+        "offset": offset,
+        "expected_byte": _byte_at(expected, offset),
+        "actual_byte": _byte_at(actual, offset),
+        "window_start": start,
+        "expected": _window(expected, start),
+        "actual": _window(actual, start),
+        # the windows' escaped text before, at and after the difference (to mark it)
+        "expected_parts": _parts(expected, start, offset),
+        "actual_parts": _parts(actual, start, offset),
+        "kind": "short" if short else "changed",
+        "expected_total": expected_total,
+        "actual_total": actual_total,
+    }
+
+
+def _window(data: bytes, start: int) -> str:
+    """A literal of ``data`` from ``start``, at most 2*WINDOW bytes, with ``…`` where cut."""
+    part = literal(data[start : start + 2 * WINDOW])
+    return ("…" if start else "") + part + ("…" if len(data) > start + 2 * WINDOW else "")
+
+
+def _parts(data: bytes, start: int, offset: int) -> list[str]:
+    end = start + 2 * WINDOW
+    return [
+        escape_bytes(data[start:offset]),
+        escape_bytes(data[offset : offset + 1]),
+        escape_bytes(data[offset + 1 : end]),
+    ]
+
+
+def difference_note(diff: dict) -> dict[str, str]:
+    """``differs from offset 0: expected `h`, got `H``` in both languages."""
+    offset, want, got = diff["offset"], diff["expected_byte"], diff["actual_byte"]
+    of = f"{diff['actual_total']} of {diff['expected_total']}"
+    en_got = f"the end ({of} bytes)" if got == "the end" else got
+    zh_got = f"结尾（{diff['expected_total']} 字节中只有 {diff['actual_total']} 字节）"
+    zh_got = zh_got if got == "the end" else got
+    en_want = "the end" if want == "the end" else want
+    zh_want = "结尾" if want == "the end" else want
+    return {
+        "en": f"differs from offset {offset}: expected {en_want}, got {en_got}",
+        "zh": f"从偏移量 {offset} 起不同：应为 {zh_want}，实际为 {zh_got}",
+    }
+
+
+class Transcript:
+    """Chunks in the order they were sent or received, the first CAP_BYTES per direction."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.entries: list[dict[str, Any]] = []
+        self.kept = {"peer": 0, "program": 0}
+        self.totals = {"peer": 0, "program": 0}
+        self._lock = threading.Lock()
+
+    def add(self, side: str, chunk: bytes) -> None:
+        """``side`` ("peer" or "program") sent ``chunk``."""
+        with self._lock:
+            offset = self.totals[side]
+            self.totals[side] += len(chunk)
+            room = CAP_BYTES - self.kept[side]
+            if room <= 0:
+                return
+            kept = chunk[:room]
+            self.kept[side] += len(kept)
+            self.entries.append(
+                {
+                    "from": side,
+                    "t_ms": round((time.monotonic() - self.started) * 1000, 1),
+                    "offset": offset,
+                    "size": len(chunk),
+                    "data": kept,
+                }
+            )
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The entries as the result object holds them: ``text`` (escaped), ``hex``,
+        ``truncated`` (this chunk was cut at the cap), ``more_after`` (the direction went
+        on beyond the cap: ``total`` is its full size)."""
+        with self._lock:
+            entries = list(self.entries)
+            totals = dict(self.totals)
+            kept = dict(self.kept)
+        last = {e["from"]: index for index, e in enumerate(entries)}
+        out = []
+        for index, entry in enumerate(entries):
+            side, data = entry["from"], entry["data"]
+            capped = last[side] == index and totals[side] > kept[side]
+            out.append(
+                {
+                    "from": side,
+                    "t_ms": entry["t_ms"],
+                    "offset": entry["offset"],
+                    "size": entry["size"],
+                    "text": escape_bytes(data),
+                    "hex": data.hex(" "),
+                    "truncated": len(data) < entry["size"],
+                    "more_after": capped,
+                    "total": totals[side],
+                }
+            )
+        return out
