@@ -114,8 +114,6 @@ BY_EXPECTATION = {
     "fin_within_ms": "never_closed",
     "no_rst": "reset",
     "no_traceback": "traceback_printed",
-    "stderr_not_matches": "traceback_printed",
-    "exit_code": "did_not_exit",
     "runs_at_least_ms": "gave_up_too_soon",
 }
 SILENT_PEERS = ("silent_tcp_server", "silent_udp_server")

@@ -98,6 +98,8 @@ def describe(schema: dict[str, Any]) -> str:
     """A short, readable form of a JSON Schema fragment: ``integer ≥ 0``, ``[string]``..."""
     if "const" in schema:
         return json.dumps(schema["const"])
+    if "oneOf" in schema:
+        return " | ".join(describe(choice) for choice in schema["oneOf"])
     if "enum" in schema:
         return " | ".join(str(value) for value in schema["enum"])
     kind = schema.get("type")

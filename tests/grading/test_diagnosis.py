@@ -350,3 +350,28 @@ def test_the_cli_report_shows_the_chosen_hints_and_the_transcript_inert():
     assert "hint (crashed): Catch it" in report
     assert 'peer   > b"hello\\n"  (6 bytes)' in report
     assert "\x1b" not in report and 'program> b"\\x1b[2J"' in report
+
+
+@pytest.mark.sandbox
+def test_a_client_that_prints_part_of_the_reply_is_told_where_it_stops(sandbox):
+    code = """\
+import socket
+with socket.create_connection(("127.0.0.1", 65432)) as s:
+    s.sendall(b"Hello, World!")
+    print(s.recv(4).decode())
+"""
+    expect = [{"output_echoes_peer": True}]
+    check = graded(spec("client", {"kind": "tcp_echo_server"}, expect), "client", code)
+    echoes = check.expectations[0]
+    assert echoes["expected"] == 'b"Hello, World!"'
+    assert "differs from offset 4: expected `o`, got `\\n`" in echoes["actual"]
+    assert chosen(check) == ["data_short"]
+
+
+@pytest.mark.sandbox
+def test_a_wrong_exit_status_is_no_did_not_exit(sandbox):
+    code = "import sys\nsys.exit(3)\n"
+    exit_zero = spec("client", {"kind": "nothing_listening"}, [{"exit_code": 0}])
+    check = graded(exit_zero, "client", code)
+    assert check.status == "failed" and chosen(check) == []
+    assert check.hint == {"en": "the general hint", "zh": "通用提示"}

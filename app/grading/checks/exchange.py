@@ -138,21 +138,68 @@ def _echoes_peer(where: str) -> Callable[[Observation, bool], Outcome]:
                 "客户端应先向服务器发送消息。",
                 "a message sent",
                 "nothing received",
+                conditions=["nothing_sent"],
             )
         printed = getattr(obs, where)
         ok = bool(reply) and reply in printed
+        en = "The client should print the server's whole reply."
+        zh = "客户端应打印服务器的完整回复。"
+        if ok or not reply:
+            return Outcome(ok, en, zh, excerpt(reply), excerpt(printed), conditions=[])
         own = obs.peer["received"].decode("utf-8", "replace").strip()
-        shown = bool(own) and own != reply and own in printed
-        return Outcome(
-            ok,
-            "The client should print the server's whole reply.",
-            "客户端应打印服务器的完整回复。",
-            excerpt(reply),
-            excerpt(printed),
-            conditions=["printed_own_data" if shown else "wrong_output"],
-        )
+        if own and own != reply and own in printed:
+            return Outcome(
+                ok, en, zh, excerpt(reply), excerpt(printed), conditions=["printed_own_data"]
+            )
+        return _printed_part(en, zh, reply.encode(), printed.encode()[:PRINTED_BYTES])
 
     return evaluate
+
+
+PRINTED_BYTES = 64 * 1024  # of the output searched for the reply
+PRINTED_TRIES = 256  # places tried
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # slice comparisons run in C: a few of them, whatever the sizes
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _printed_part(en: str, zh: str, reply: bytes, printed: bytes) -> Outcome:
+    """The client printed part of the reply (the most of it found in its output): name
+    where it stops matching, and whether it was cut short or changed."""
+    best, length, start = 0, 0, 0
+    for _ in range(PRINTED_TRIES):
+        position = printed.find(reply[:1], start)
+        if position < 0:
+            break
+        found = _common_prefix(reply, printed[position:])
+        if found > length:
+            best, length = position, found
+        start = position + 1
+    if not length:
+        return Outcome(False, en, zh, literal(reply[:96]), excerpt(printed) or "nothing printed")
+    shown = printed[best : best + len(reply)]
+    diff = compare(reply, shown, len(reply), len(shown))
+    after = printed[best + length : best + length + 1]
+    cut = after in (b"", b"\n", b"\r", b" ", b"'", b'"')
+    diff["kind"] = "short" if cut else "changed"
+    note = difference_note(diff)
+    return Outcome(
+        False,
+        f"{en} What it printed {note['en']}.",
+        f"{zh}打印的内容{note['zh']}。",
+        diff["expected"],
+        f"{diff['actual']} — {note['en']}",
+        conditions=["data_short" if cut else "data_changed"],
+        diff=diff,
+    )
 
 
 @expectation(

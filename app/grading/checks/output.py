@@ -137,6 +137,7 @@ def exit_code(obs: Observation, code: int) -> Outcome:
         f"程序应以状态码 {code} 退出。",
         code,
         actual,
+        conditions=[] if obs.run.exited_by_itself else ["did_not_exit"],
     )
 
 
