@@ -260,6 +260,20 @@ def _schemas() -> dict[str, Any]:
                 },
                 "message": nullable(ref("Localized")),
                 "skipped_roles": STRING_LIST,
+                "running": nullable(
+                    {
+                        "type": "object",
+                        "description": "While running: the check running now and for how "
+                        "long (elapsed_ms, at the time of the answer).",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "index": {"type": "integer"},
+                            "title": ref("Localized"),
+                            "started_at": TIMESTAMP,
+                            "elapsed_ms": {"type": "integer"},
+                        },
+                    }
+                ),
                 "status_url": {"type": "string"},
                 "html_url": {"type": "string", "description": "The web result page."},
                 "result": nullable(

@@ -76,7 +76,12 @@ def run_submission(submission_id: int) -> None:
         # Progress is a courtesy: a failed partial save or broadcast must not end the
         # grading (the final result is stored below, and the page resyncs from it).
         try:
-            if event["type"] == "check_finished":
+            if event["type"] == "check_started":
+                # stored so that a page opening mid-check knows what runs since when
+                running = {"id": event["id"], "index": event["index"], "title": event["title"]}
+                running["started_at"] = utcnow().isoformat()
+                _save_partial(submission_id, worker, checks, event["total"], running)
+            elif event["type"] == "check_finished":
                 checks.append(event["check"])
                 _save_partial(submission_id, worker, checks, event["total"])
             details = {k: v for k, v in event.items() if k not in ("type", "id")}
@@ -112,12 +117,15 @@ def _owned(submission_id: int, worker: str):
     )
 
 
-def _save_partial(submission_id: int, worker: str, checks: list, total: int) -> None:
-    db.session.execute(
-        _owned(submission_id, worker).values(
-            result={"partial": True, "total": total, "checks": checks}, heartbeat_at=utcnow()
-        )
-    )
+def _save_partial(
+    submission_id: int, worker: str, checks: list, total: int, running: dict | None = None
+) -> None:
+    """The checks so far, and the one running now (``running``: id, index, title,
+    started_at) until its result arrives."""
+    partial: dict[str, Any] = {"partial": True, "total": total, "checks": list(checks)}
+    if running is not None:
+        partial["running"] = running
+    db.session.execute(_owned(submission_id, worker).values(result=partial, heartbeat_at=utcnow()))
     db.session.commit()
 
 

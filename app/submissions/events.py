@@ -3,6 +3,7 @@ every reconnect), then the live events of the grading."""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
@@ -24,6 +25,13 @@ def watch(message):
     if submission is None or not can_view(current_user, submission):
         emit("watch_error", {"id": submission_id, "error": "not allowed"})
         return
-    join_room(room(submission_id))
-    emit("snapshot", snapshot(submission))
+    data = snapshot(submission)
     db.session.remove()
+    try:
+        join_room(room(submission_id))
+        emit("snapshot", data)
+    except ValueError:
+        # The page went away between its request and this answer (closed right after
+        # loading): python-socketio refuses a sid that is no longer connected. Nothing
+        # to watch any more.
+        current_app.logger.debug("watcher of submission %s left before joining", submission_id)

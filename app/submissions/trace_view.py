@@ -101,6 +101,7 @@ class Phase:
     connection: int  # the client port
     numbers: list[int]  # packet numbers in the phase
     fins_from: list[str] = field(default_factory=list)  # for close: who sent a FIN
+    killed: bool = False  # the close that came of the grader killing the program
     y1: float = 0  # band top (includes the caption)
     y2: float = 0
     caption_y: float = 0
@@ -122,6 +123,7 @@ class Diagram:
     total: int  # packets in the trace
     rows: list[Arrow | Gap]
     phases: list[Phase]
+    killed: str | None = None  # the limit for which the grader killed the program
     width: int = WIDTH
     height: float = 0
     time_x: float = TIME_X
@@ -178,9 +180,13 @@ def flags_label(flags: Iterable[str], proto: str = "tcp") -> str:
     return "-".join(ordered) or "—"
 
 
-def build(trace: list[dict[str, Any]] | None, role: str | None = None) -> Diagram | None:
+def build(
+    trace: list[dict[str, Any]] | None, role: str | None = None, killed: str | None = None
+) -> Diagram | None:
     """Lay out ``trace`` (``CheckResult.trace``); ``role`` is the lane of the learner's
-    program (the check's role). ``None`` when there is no packet to draw."""
+    program (the check's role); ``killed`` the limit for which the grader stopped the
+    program (``resources.limit``), whose last close is then no close of the program's own
+    but the kernel's, and is marked so. ``None`` when there is no packet to draw."""
     if not trace:
         return None
     arrows = _classify(trace)
@@ -197,7 +203,11 @@ def build(trace: list[dict[str, Any]] | None, role: str | None = None) -> Diagra
         total=len(arrows),
         rows=rows,
         phases=[p for p in phases if any(n in _numbers(rows) for n in p.numbers)],
+        killed=killed or None,
     )
+    closes = diagram.phase("close")
+    if diagram.killed and closes:
+        closes[-1].killed = True
     _place(diagram)
     return diagram
 

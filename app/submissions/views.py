@@ -36,10 +36,36 @@ def snapshot(submission: Submission, include_files: bool = False) -> dict[str, A
         "message": result.get("message"),
         "skipped_roles": result.get("skipped_roles", []),
         "url": url_for("submissions.show", submission_id=submission.id),
+        "running": running_check(submission),
     }
     if include_files:
         data["files"] = submission.files
     return data
+
+
+def running_check(submission: Submission) -> dict[str, Any] | None:
+    """The check running now (id, index, title, started_at, elapsed_ms), as the grading
+    stored it when the check started; None when none is running."""
+    result = submission.result or {}
+    running = result.get("running")
+    if submission.status != "running" or not isinstance(running, dict):
+        return None
+    if running.get("index", 0) < len(result.get("checks") or []):
+        return None  # its result is in: a stale mark
+    data = dict(running)
+    started = _parse_iso(running.get("started_at"))
+    if started is not None:
+        elapsed = (datetime.now(UTC) - started).total_seconds() * 1000
+        data["elapsed_ms"] = max(int(elapsed), 0)
+    return data
+
+
+def _parse_iso(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment) -> str | None:
@@ -55,15 +81,17 @@ class EditorState:
 
     files: dict[str, str]  # role -> the code in the editor
     starter: dict[str, str]  # role -> starter code (for "Reset to starter")
-    source: str  # "starter" | "submission" (loaded with ?from=<id>)
+    source: str  # "starter" | "submission" (?from=<id>) | "last" (the last own attempt)
     from_submission: Submission | None = None
     from_refused: str | None = None  # the ?from= value that could not be loaded
     recent: list[Submission] = field(default_factory=list)
 
 
 def editor_state(question: Question) -> EditorState:
-    """Starter files, or a past submission's files with ``?from=<id>`` when the current
-    user may view it (``can_view``); and the user's last submissions of this question."""
+    """A past submission's files with ``?from=<id>`` when the current user may view it
+    (``can_view``), else the user's last own attempt at this question (not an instructor's
+    regrade of it; the browser's unsubmitted draft, when there is one, still wins over
+    it), else the starter files; and the user's last submissions of this question."""
     starter = {role: question.starter_files.get(role, "") for role in question.roles}
     state = EditorState(files=dict(starter), starter=starter, source="starter")
     wanted = request.args.get("from", "").strip()
@@ -78,6 +106,16 @@ def editor_state(question: Question) -> EditorState:
                 {role: code for role, code in loaded.files.items() if role in question.roles}
             )
     state.recent = recent_submissions(question, limit=5)
+    if not wanted:
+        last = next((s for s in state.recent if s.regrade_of is None), None)
+        if last is None and state.recent:
+            last = last_attempt(question)
+        if last is not None:
+            state.source = "last"
+            state.from_submission = last
+            state.files.update(
+                {role: code for role, code in last.files.items() if role in question.roles}
+            )
     return state
 
 
@@ -88,6 +126,20 @@ def _loadable(wanted: str, question: Question) -> Submission | None:
     if submission is None or submission.question_id != question.id:
         return None
     return submission if can_view(current_user, submission) else None
+
+
+def last_attempt(question: Question) -> Submission | None:
+    """The current user's own last submission of ``question`` (regrades are not theirs)."""
+    return db.session.scalar(
+        sa.select(Submission)
+        .where(
+            Submission.user_id == current_user.id,
+            Submission.question_id == question.id,
+            Submission.regrade_of.is_(None),
+        )
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
 
 
 def recent_submissions(question: Question, limit: int = 5) -> list[Submission]:
@@ -119,7 +171,40 @@ def page_state(data: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "status", "position", "verdict", "score", "error", "total", "message")
     state = {key: data.get(key) for key in keys}
     state["done"] = len(data.get("checks") or [])
+    state["running"] = data.get("running")
     return state
+
+
+def ordered_checks(checks: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """The checks as the result page reads them, top-down, each with its 1-based number in
+    the spec: failed required checks first, then failed advisory ones, skipped ones, and
+    the passed ones last; in spec order within each group."""
+
+    def group(check: dict[str, Any]) -> int:
+        if check.get("status") in ("failed", "error"):
+            return 0 if check.get("required") else 1
+        return 2 if check.get("status") == "skipped" else 3
+
+    numbered = list(enumerate(checks, start=1))
+    return sorted(numbered, key=lambda item: (group(item[1]), item[0]))
+
+
+def unreached(check: dict[str, Any]) -> bool:
+    """A server check whose exchange never took place: the reference client could not
+    start it (the server listens on the wrong port or address, or never listens), so its
+    expectations ("0 replies", "0 of 0") say nothing and the check's message explains
+    it instead."""
+    if check.get("status") != "failed" or check.get("role") != "server":
+        return False
+    resources = check.get("resources") or {}
+    peer = check.get("peer") or {}
+    if resources.get("limit") or not str(peer.get("kind", "")).endswith("_client"):
+        return False
+    if peer.get("connections") or peer.get("sent_bytes") or peer.get("received_bytes"):
+        return False
+    # the message is the harness's, not one of the expectations'
+    messages = [item.get("message") for item in check.get("expectations") or []]
+    return check.get("message") not in messages
 
 
 def failed_expectations(check: dict[str, Any]) -> list[dict[str, Any]]:

@@ -85,7 +85,11 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     total = bank_check_count("tcp-echo")
     assert any(re.search(rf"of {total}\b", text) for text in progress), progress
 
-    diagram = page.locator("svg").filter(has_text="SYN-ACK").first
+    # every check passed: each is one line, its details (and trace) one click away
+    first = page.locator("li.check-passed").first
+    expect(first.locator("details.check-details")).not_to_have_attribute("open", "")
+    first.locator("summary.check-head").click()
+    diagram = first.locator("svg").filter(has_text="SYN-ACK")
     expect(diagram).to_be_visible()
     for label in ("SYN", "SYN-ACK", "ACK", "Three-way handshake"):
         expect(diagram).to_contain_text(label)

@@ -27,13 +27,16 @@ function watch(root) {
   const scoreBox = document.getElementById("summary-score");
   const messageBox = document.getElementById("summary-message");
   const progressBox = document.getElementById("summary-progress");
+  const reloadNote = document.getElementById("reload-note");
+  if (reloadNote) reloadNote.hidden = true; // live updates instead of reloads
   const notice = element("p", "live-notice");
   notice.hidden = true;
   summary.appendChild(notice);
 
   let state = Object.assign({ done: 0 }, readJSON("submission-state"));
   const servedPending = state.status === "queued" || state.status === "running";
-  let current = null; // the check running now: {index, total, title}
+  let current = null; // the check running now: {index, total, title, id, since}
+  let clockTimer = null;
   let lastProgress = null;
   let queueTimer = null;
   let pollTimer = null;
@@ -41,6 +44,20 @@ function watch(root) {
 
   const pending = () => state.status === "queued" || state.status === "running";
   const pick = (text) => (text && typeof text === "object" ? text[lang] || text.en || "" : text || "");
+
+  // The running check as the server described it (a snapshot's `running`, with the time it
+  // has run so far): the clock counts on from there, whatever this computer's clock says.
+  function runningFrom(running, total) {
+    if (!running) return null;
+    return {
+      index: running.index,
+      total: total || state.total,
+      title: pick(running.title),
+      id: running.id,
+      since: performance.now() - (running.elapsed_ms || 0),
+    };
+  }
+  current = runningFrom(state.running, state.total);
 
   function showNotice(text) {
     notice.textContent = text || "";
@@ -81,7 +98,7 @@ function watch(root) {
     } else if (state.status === "running") {
       const total = state.total || (current && current.total);
       if (current && current.index >= state.done) {
-        text = format(strings.running_check, { index: current.index + 1, total: current.total, title: current.title });
+        text = format(strings.running_check, { index: current.index + 1, total: current.total || total || "?", title: current.title });
       } else if (total) {
         text = format(strings.running, { done: state.done, total });
       } else {
@@ -92,11 +109,22 @@ function watch(root) {
       // announce the verdict only when it arrived while the page was open
       text = format(strings.finished, { verdict: (strings.verdict || {})[state.verdict] || state.verdict });
     }
-    const key = `${text}|${bar ? bar.value : ""}`;
+    const running = state.status === "running" && current && current.index >= state.done;
+    const key = `${text}|${bar ? bar.value : ""}|${running ? current.since : ""}`;
     if (key === lastProgress) return;
     lastProgress = key;
     const nodes = [];
-    if (text) nodes.push(element("p", null, text));
+    if (text) {
+      const line = element("p", running ? "running-now" : null, text);
+      if (running) {
+        // outside what the live region announces: a screen reader hears the check's name
+        // once, not a number every second
+        const clock = element("span", "running-clock");
+        clock.setAttribute("aria-hidden", "true");
+        line.appendChild(clock);
+      }
+      nodes.push(line);
+    }
     if (bar) {
       const progress = element("progress");
       progress.max = bar.max;
@@ -106,6 +134,16 @@ function watch(root) {
       nodes.push(progress);
     }
     progressBox.replaceChildren(...nodes);
+    tick();
+  }
+
+  function tick() {
+    clearTimeout(clockTimer);
+    const clock = progressBox.querySelector(".running-clock");
+    if (!clock || !current) return;
+    const seconds = Math.max(0, Math.floor((performance.now() - current.since) / 1000));
+    clock.textContent = ` — ${format(strings.seconds, { num: seconds })}`;
+    clockTimer = setTimeout(tick, 1000 - ((performance.now() - current.since) % 1000));
   }
 
   // -- the checks -----------------------------------------------------------------------
@@ -203,6 +241,11 @@ function watch(root) {
       done: (snap.checks || []).length,
     };
     if (!pending()) current = null;
+    else if (snap.running) {
+      const fresh = runningFrom(snap.running, snap.total);
+      // the same check as the one being shown keeps its clock (events are more precise)
+      if (!current || current.id !== fresh.id || current.index !== fresh.index) current = fresh;
+    }
     render();
     if (state.done !== renderedDone() || state.status !== renderedStatus()) refreshChecks();
     else placeholder();
@@ -220,7 +263,7 @@ function watch(root) {
       case "check_started":
         state.status = "running";
         state.total = event.total;
-        current = { index: event.index, total: event.total, title: pick(event.title), id: event.check_id };
+        current = { index: event.index, total: event.total, title: pick(event.title), id: event.check_id, since: performance.now() };
         render();
         placeholder();
         break;
@@ -280,6 +323,7 @@ function watch(root) {
 
   function finish() {
     clearTimeout(queueTimer);
+    clearTimeout(clockTimer);
     stopPolling();
     showNotice("");
     if (socket) socket.disconnect();
