@@ -97,3 +97,12 @@ def bank() -> dict:
     """The built-in bank's questions by slug, straight from the files."""
     _, questions = read_directory(BUILTIN_BANK)
     return {q.slug: q for q in questions}
+
+
+@pytest.fixture
+def workers(app):
+    """Grading threads for this test only (the grading service's code, in this process)."""
+    dispatcher = app.extensions["dispatcher"]
+    dispatcher.start()
+    yield dispatcher
+    dispatcher.stop()

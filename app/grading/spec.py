@@ -27,6 +27,7 @@ import jsonschema
 import yaml
 
 from app.grading.checks import EXPECTATIONS
+from app.grading.checks.base import BILINGUAL
 from app.grading.diagnosis import CONDITIONS
 from app.grading.limits import Limits
 from app.grading.peers import CATALOG
@@ -40,15 +41,6 @@ REGEX_EXPECTATIONS = (
     "stderr_not_matches",
 )
 
-BILINGUAL = {
-    "type": "object",
-    "required": ["en", "zh"],
-    "additionalProperties": False,
-    "properties": {
-        "en": {"type": "string", "minLength": 1},
-        "zh": {"type": "string", "minLength": 1},
-    },
-}
 _INT = {"type": "integer", "minimum": 0}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _CONDITION = {"enum": list(CONDITIONS)}

@@ -6,15 +6,6 @@ from tests.api.helpers import Api, make_token, make_user
 
 
 @pytest.fixture
-def workers(app):
-    """The embedded grading workers, running for this test only."""
-    dispatcher = app.extensions["dispatcher"]
-    dispatcher.start()
-    yield dispatcher
-    dispatcher.stop()
-
-
-@pytest.fixture
 def api(app) -> Api:
     """A learner (learner@example.com) with a token."""
     make_user(app, "learner@example.com")

@@ -48,15 +48,6 @@ class Studio:
         return self.client.post(url, data=data, **kwargs)
 
 
-@pytest.fixture
-def workers(app):
-    """Grading threads for this test only (the grading service's code, in this process)."""
-    dispatcher = app.extensions["dispatcher"]
-    dispatcher.start()
-    yield dispatcher
-    dispatcher.stop()
-
-
 def wait_for_validation(studio: Studio, slug: str, timeout: float = 90) -> dict:
     """Follow the page's JSON until the validation is no longer running."""
     import time

@@ -7,15 +7,6 @@ import pytest
 from tests.helpers import csrf_token
 
 
-@pytest.fixture
-def workers(app):
-    """The embedded grading workers, running for this test only."""
-    dispatcher = app.extensions["dispatcher"]
-    dispatcher.start()
-    yield dispatcher
-    dispatcher.stop()
-
-
 class Learner:
     """A signed-in learner submitting through the web endpoints."""
 
