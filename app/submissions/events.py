@@ -25,13 +25,16 @@ def watch(message):
     if submission is None or not can_view(current_user, submission):
         emit("watch_error", {"id": submission_id, "error": "not allowed"})
         return
-    data = snapshot(submission)
-    db.session.remove()
     try:
+        # Join first, then read: an event sent between the read and the join would be
+        # lost, and a page that missed the verdict would show "Running" until reloaded.
         join_room(room(submission_id))
-        emit("snapshot", data)
+        db.session.refresh(submission)
+        emit("snapshot", snapshot(submission))
     except ValueError:
         # The page went away between its request and this answer (closed right after
         # loading): python-socketio refuses a sid that is no longer connected. Nothing
         # to watch any more.
         current_app.logger.debug("watcher of submission %s left before joining", submission_id)
+    finally:
+        db.session.remove()

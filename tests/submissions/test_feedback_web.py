@@ -375,3 +375,24 @@ def test_the_admin_still_sees_the_command(app, client, role):
         user.role = role
         db.session.commit()
     assert "flask users token EMAIL" in page(client, "/auth/profile")
+
+
+def test_a_verdict_stored_while_the_page_joins_is_in_its_snapshot(
+    app, client, learner, monkeypatch
+):
+    """The grading may finish between the page's watch request and its joining the room:
+    the event then goes to nobody, so the snapshot must be read after the join, or the
+    page shows "Running" until it is reloaded."""
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)\n"}).get_json()["id"]
+    sent = []
+
+    def join_while_the_verdict_arrives(room):
+        store_result(app, submission_id, result_of(check("a", "passed")))
+
+    monkeypatch.setattr(events, "emit", lambda name, data: sent.append((name, data)))
+    monkeypatch.setattr(events, "join_room", join_while_the_verdict_arrives)
+    with app.test_request_context("/socket.io/"):
+        login_user(db.session.get(Submission, submission_id).user)
+        events.watch({"id": submission_id})
+    ((name, data),) = sent
+    assert name == "snapshot" and data["status"] == "done", data

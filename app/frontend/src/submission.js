@@ -289,10 +289,11 @@ function watch(root) {
     }
   }
 
-  // While queued, ask again now and then: the position moves as others finish.
+  // While pending, ask again now and then: the queue position moves as others finish,
+  // and an event lost on the way (a relay restarting) cannot leave the page behind.
   function scheduleQueueRefresh() {
     clearTimeout(queueTimer);
-    if (state.status !== "queued") return;
+    if (!pending()) return;
     queueTimer = setTimeout(() => {
       if (socket && socket.connected) socket.emit("watch", { id });
     }, QUEUE_REFRESH_MS);
