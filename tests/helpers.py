@@ -293,6 +293,9 @@ class LiveServer:
             text=True,
         ).stdout
 
+    def create_user(self, email: str, password: str, role: str = "learner") -> None:
+        self.flask("users", "create", email, "--password", password, "--role", role)
+
     def start(self, threads: int = 32, timeout: float = 60) -> None:
         import subprocess
 

@@ -171,15 +171,7 @@ def test_a_killed_service_is_restarted_and_its_submission_finishes(stack):
 
 
 def test_validation_runs_in_the_service(stack):
-    stack.flask(
-        "users",
-        "create",
-        "teacher@example.com",
-        "--password",
-        "teacher-password",
-        "--role",
-        "instructor",
-    )
+    stack.create_user("teacher@example.com", "teacher-password", "instructor")
     session = requests.Session()
     page = session.get(stack.url + "/auth/login").text
     session.post(

@@ -48,15 +48,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
 
 
 def test_instructor_publishes_a_udp_question_a_learner_solves_it(page: Page, browser, live_server):
-    live_server.flask(
-        "users",
-        "create",
-        "teacher@example.com",
-        "--password",
-        "teacher-password",
-        "--role",
-        "instructor",
-    )
+    live_server.create_user("teacher@example.com", "teacher-password", "instructor")
     sign_in(page, "teacher@example.com", "teacher-password")
 
     page.goto("/instructor/questions/new")
