@@ -395,3 +395,47 @@ def live_sandbox_processes(settle: float = 2.0) -> list[int]:
         if not pids or time.monotonic() > deadline:
             return pids
         time.sleep(0.05)
+
+
+def en(value):
+    """A grader message (or value) as an English reader reads it."""
+    from app.grading.messages import render
+
+    return render(value, "en")
+
+
+def zh(value):
+    """A grader message (or value) in Chinese, from the compiled catalog."""
+    from app.grading.messages import render_in
+
+    return render_in(value, "zh")
+
+
+# Three English words in a row: a sentence (or most of one) left untranslated. Words in
+# capitals (SYN, FIN-PSH-ACK, UDP) are protocol names, the same in both languages.
+ENGLISH_RUN = re.compile(r"\b[A-Z]?[a-z]{2,}(?:[ ,'’-]+[A-Z]?[a-z]{2,}){2,}\b")
+
+
+def untranslated(result) -> list[str]:
+    """English left in what the grader says of ``result`` (a GradeResult) in Chinese: its
+    message, and each failed check's message and expected/actual words."""
+    said = [result.message]
+    for check in result.checks:
+        if check.status in ("failed", "error"):
+            said.append(check.message)
+            for item in check.expectations:
+                if not item["ok"]:
+                    said += [v for v in (item["expected"], item["actual"]) if isinstance(v, dict)]
+    return [run for value in said for run in ENGLISH_RUN.findall(str(zh(_words_only(value))))]
+
+
+def _words_only(value):
+    """A message with its text parameters (the program's bytes and output) blanked."""
+    from app.grading.messages import is_message
+
+    if is_message(value):
+        params = {key: _words_only(item) for key, item in value["params"].items()}
+        return {**value, "params": params}
+    if isinstance(value, list):
+        return [_words_only(item) for item in value]
+    return "…" if isinstance(value, str) else value

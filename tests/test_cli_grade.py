@@ -34,7 +34,7 @@ def test_wrong_answer_fails_with_the_check_named(runner, sandbox):
     result = runner.invoke(args=["grade", "tcp-echo", f"server={server}", "--lang", "zh"])
     assert result.exit_code == 1
     assert "FAIL  服务器回显一条短消息  [server]" in result.output
-    assert "未提交、因此未检查的角色：client" in result.output
+    assert "未提交、因此未检查的角色：客户端。" in result.output
 
 
 def test_json_output_is_the_result_object(runner, sandbox, tmp_path):

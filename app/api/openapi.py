@@ -211,7 +211,7 @@ def _schemas() -> dict[str, Any]:
                     "description": "Share of the required checks passed.",
                 },
                 "checks": {"type": "array", "items": ref("CheckResult")},
-                "message": ref("Localized"),
+                "message": ref("Message"),
                 "skipped_roles": STRING_LIST,
                 "duration_ms": {"type": "integer"},
                 "engine_version": {"type": "string"},
@@ -258,7 +258,7 @@ def _schemas() -> dict[str, Any]:
                     "items": ref("CheckResult"),
                     "description": "The checks graded so far.",
                 },
-                "message": nullable(ref("Localized")),
+                "message": nullable(ref("Message")),
                 "skipped_roles": STRING_LIST,
                 "running": nullable(
                     {

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.grading.diagnosis import CONDITIONS
+from app.grading.diagnosis import CONDITIONS, condition_meaning
 from app.grading.limits import LIMIT_NAMES
+from app.grading.messages import MESSAGES, render
 from app.grading.transcript import CAP_BYTES
 
 
@@ -22,9 +23,24 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 CONDITION = {
     "enum": list(CONDITIONS),
     "description": "What the grader diagnosed: "
-    + "; ".join(f"`{name}`: {en}" for name, (en, _) in CONDITIONS.items())
+    + "; ".join(f"`{name}`: {render(condition_meaning(name), 'en')}" for name in CONDITIONS)
     + ".",
 }
+
+MESSAGE = {
+    "type": "object",
+    "description": "A message of the grader: a stable `id` and its `params` (README: "
+    "messages), rendered in English (`en`) and Simplified Chinese (`zh`). A parameter may "
+    "be a message itself. Results graded before engine 2.0 hold `en` and `zh` only.",
+    "properties": {
+        "id": {"enum": sorted(MESSAGES)},
+        "params": {"type": "object"},
+        "en": {"type": "string"},
+        "zh": {"type": "string"},
+    },
+    "required": ["en", "zh"],
+}
+VALUE = "text, number, null, or a Message when it is words"
 
 BYTE_DIFF = {
     "type": "object",
@@ -78,9 +94,9 @@ EXPECTATION = {
     "properties": {
         "name": {"type": "string", "description": "The expectation, e.g. `echo_exact`."},
         "ok": {"type": "boolean"},
-        "message": _ref("Localized"),
-        "expected": {"description": "What was expected (text, number or null)."},
-        "actual": {"description": "What happened (text, number or null)."},
+        "message": _ref("Message"),
+        "expected": {"description": f"What was expected ({VALUE})."},
+        "actual": {"description": f"What happened ({VALUE})."},
         "diff": BYTE_DIFF,
     },
     "required": ["name", "ok", "message", "expected", "actual"],
@@ -190,7 +206,7 @@ CHECK_RESULT = {
         "required": {"type": "boolean"},
         "status": {"enum": ["passed", "failed", "error", "skipped"]},
         "message": {
-            **_ref("Localized"),
+            **_ref("Message"),
             "description": "The headline: a limit hit, the crash (type, message, line), "
             "the server never listening, or the first failed expectation.",
         },
@@ -225,6 +241,7 @@ CHECK_RESULT = {
 
 def result_schemas() -> dict[str, Any]:
     return {
+        "Message": MESSAGE,
         "Resources": RESOURCES,
         "CheckResult": CHECK_RESULT,
         "Expectation": EXPECTATION,

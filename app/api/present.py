@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import url_for
 
+from app.messages import in_both
 from app.models import LANGS, Question, Submission, SubmissionStatus, User
 from app.submissions.views import snapshot
 
@@ -83,7 +84,7 @@ def submission_status(submission: Submission, include_files: bool = False) -> di
     data["status_url"] = url_for("api.submission", submission_id=submission.id)
     result = submission.result
     finished = submission.status in FINISHED and result and not result.get("partial")
-    data["result"] = result if finished else None
+    data["result"] = in_both(result) if finished else None
     return data
 
 

@@ -12,97 +12,39 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# name -> (en, zh): what the condition means; the studio's reference and the README list them.
-CONDITIONS: dict[str, tuple[str, str]] = {
-    "crashed": (
-        "the program ended with an uncaught exception (a SyntaxError, an ImportError …)",
-        "程序因未捕获的异常而结束（SyntaxError、ImportError 等）",
-    ),
-    "traceback_printed": (
-        "a traceback was printed, though the program did not end with it",
-        "输出了 traceback，但程序并未因此结束",
-    ),
-    "not_listening": (
-        "the server never listened on the port (it exited first, or took too long)",
-        "服务器从未在端口上监听（先退出了，或等待超时）",
-    ),
-    "wrong_address": (
-        "the server listened on another port, or an address the client cannot reach",
-        "服务器监听在其他端口，或客户端无法到达的地址上",
-    ),
-    "time_limit": (
-        "the grader stopped the program at the check's wall-clock time limit",
-        "评分器在本项检查的运行时间上限处终止了程序",
-    ),
-    "resource_limit": (
-        "the program hit another limit (memory, CPU, processes, output, disk, open files)",
-        "程序触及了其他限制（内存、CPU、进程、输出、磁盘、打开文件数）",
-    ),
-    "never_connected": (
-        "the client never connected to the reference server",
-        "客户端从未连接到参考服务器",
-    ),
-    "nothing_sent": (
-        "the reference peer received nothing from the program",
-        "参考端没有收到程序发送的任何数据",
-    ),
-    "no_reply": (
-        "nothing came back to the reference peer",
-        "参考端没有收到任何回复",
-    ),
-    "data_changed": (
-        "bytes came back (or arrived) different from what was expected",
-        "返回（或收到）的字节与预期不同",
-    ),
-    "data_short": (
-        "the bytes were right but cut short: fewer than expected",
-        "字节内容正确但不完整：比预期少",
-    ),
-    "not_interactive": (
-        "a message was not echoed while the client waited for it (the server waits for more)",
-        "客户端等待回显时没有收到（服务器在等待更多数据）",
-    ),
-    "never_closed": (
-        "the program left the connection open (no FIN)",
-        "程序没有关闭连接（没有 FIN）",
-    ),
-    "reset": (
-        "the program aborted the connection with a reset (RST)",
-        "程序以 RST 中止了连接",
-    ),
-    "no_reply_to_second_sender": (
-        "UDP: the first sender got replies, another sender did not",
-        "UDP：第一个发送方收到了回复，另一个发送方没有",
-    ),
-    "reply_from_wrong_port": (
-        "UDP: a reply came from another port than the server's",
-        "UDP：回复来自服务器端口以外的端口",
-    ),
-    "printed_own_data": (
-        "the client printed what it sent, not the reply it received",
-        "客户端打印的是它发送的内容，而不是收到的回复",
-    ),
-    "wrong_output": (
-        "the program did not print what was expected",
-        "程序没有输出预期的内容",
-    ),
-    "no_timeout": (
-        "against a server that never answers, the program waited until it was stopped",
-        "面对从不回复的服务器，程序一直等到被终止",
-    ),
-    "did_not_exit": (
-        "the program did not exit by itself",
-        "程序没有自行退出",
-    ),
-    "too_slow": (
-        "the program exited by itself, but later than allowed",
-        "程序自行退出了，但晚于允许的时间",
-    ),
-    "gave_up_too_soon": (
-        "the program gave up without really waiting",
-        "程序没有真正等待就放弃了",
-    ),
-}
+from app.grading.messages import Message, msg, role_name
+
+# What a condition means is the message ``condition.NAME`` (app/grading/messages.py); the
+# studio's reference, the OpenAPI document and the README list them.
+CONDITIONS: tuple[str, ...] = (
+    "crashed",
+    "traceback_printed",
+    "not_listening",
+    "wrong_address",
+    "time_limit",
+    "resource_limit",
+    "never_connected",
+    "nothing_sent",
+    "no_reply",
+    "data_changed",
+    "data_short",
+    "not_interactive",
+    "never_closed",
+    "reset",
+    "no_reply_to_second_sender",
+    "reply_from_wrong_port",
+    "printed_own_data",
+    "wrong_output",
+    "no_timeout",
+    "did_not_exit",
+    "too_slow",
+    "gave_up_too_soon",
+)
+
+
+def condition_meaning(name: str) -> Message:
+    return msg(f"condition.{name}")
+
 
 # The condition an expectation's failure means when it names none more precise.
 BY_EXPECTATION = {
@@ -165,23 +107,14 @@ def crash_of(run: Any) -> dict[str, Any] | None:
     return parse_crash(run.text("stderr"))
 
 
-_ROLE_NAMES = {"server": ("server", "服务器"), "client": ("client", "客户端")}
-
-
-def crash_headline(crash: dict[str, Any], role: str) -> dict[str, str]:
+def crash_headline(crash: dict[str, Any], role: str) -> Message:
     """``Your client crashed: SyntaxError on line 2: '(' was never closed``."""
-    en_role, zh_role = _ROLE_NAMES.get(role, (f"'{role}' program", f"“{role}”程序"))
-    kind, message, line = crash["type"], crash["message"], crash["line"]
-    en = f"Your {en_role} crashed: {kind}"
-    zh = f"你的{zh_role}崩溃了："
+    line, message = crash["line"], crash["message"]
     if line is not None:
-        en += f" on line {line}"
-        zh += f"第 {line} 行 "
-    zh += kind
-    if message:
-        en += f": {message}"
-        zh += f"：{message}"
-    return {"en": en, "zh": zh}
+        variant = "crash.line_message" if message else "crash.line"
+    else:
+        variant = "crash.message" if message else "crash.bare"
+    return msg(variant, role=role_name(role), type=crash["type"], line=line, message=message)
 
 
 # --- the conditions ---------------------------------------------------------------------

@@ -18,12 +18,13 @@ from app.grading.checks import Observation, excerpt
 from app.grading.judge import judge
 from app.grading.limits import Limits
 from app.grading.listening import wait_listening
+from app.grading.messages import Message, msg, role_name
 from app.grading.netns import NamespaceError, private_loopback
 from app.grading.peers import Peer, make_peer
 from app.grading.sandbox import RunResult, Sandbox, SandboxUnavailable, sandbox_problem
 from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"  # 2: messages are ids + parameters (messages.py)
 EXCERPT_BYTES = 4096
 DEFAULT_SETTLE_MS = 100
 # A check ends within its wall-clock limit plus this: the limit stops the program and
@@ -40,7 +41,7 @@ class CheckResult:
     role: str
     required: bool
     status: str  # passed | failed | error | skipped
-    message: dict[str, str]
+    message: Message
     expectations: list[dict[str, Any]] = field(default_factory=list)
     hint: dict[str, str] | None = None
     # The targeted hints (spec ``hints``) whose condition was diagnosed.
@@ -62,17 +63,13 @@ class GradeResult:
     verdict: str  # passed | failed | error
     score: float
     checks: list[CheckResult]
-    message: dict[str, str]
+    message: Message
     skipped_roles: list[str] = field(default_factory=list)
     duration_ms: int = 0
     engine_version: str = ENGINE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _msg(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
 
 
 def grade(
@@ -88,16 +85,10 @@ def grade(
     try:
         check_spec(spec)
     except SpecError as exc:
-        return _error_result(_msg(f"Invalid grading spec: {exc}", f"评分规格无效：{exc}"), started)
+        return _error_result(msg("grade.invalid_spec", error=str(exc)), started)
     problem = sandbox_problem()
     if problem:
-        return _error_result(
-            _msg(
-                f"The grader cannot run code safely here: {problem}",
-                f"评分器无法安全运行代码：{problem}",
-            ),
-            started,
-        )
+        return _error_result(msg("grade.unsafe", problem=problem), started)
 
     limits = (limits or Limits()).with_overrides(spec.get("limits"))
     port = spec.get("port", DEFAULT_PORT)
@@ -126,35 +117,26 @@ def _verdict(results: list[CheckResult], skipped_roles: list[str], started: floa
             "error",
             0.0,
             results,
-            _msg(
-                "Nothing to grade: the submission has none of the roles this question checks.",
-                "没有可评分的内容：提交中没有本题需要检查的角色。",
-            ),
+            msg("grade.nothing_to_grade"),
             skipped_roles,
             duration,
         )
     if any(r.status == "error" for r in graded):
         verdict = "error"
-        message = _msg(
-            "The grader failed on a check; this is not your fault. Try again.",
-            "评分器在某项检查上出错，这不是你的问题，请重试。",
-        )
+        message = msg("grade.grader_failed")
     elif passed == len(graded):
         verdict = "passed"
-        message = _msg(f"All {passed} required checks passed.", f"全部 {passed} 项必需检查通过。")
+        message = msg("grade.all_passed", passed=passed)
     else:
         verdict = "failed"
-        message = _msg(
-            f"{passed} of {len(graded)} required checks passed.",
-            f"{len(graded)} 项必需检查中通过 {passed} 项。",
-        )
+        message = msg("grade.some_passed", passed=passed, graded=len(graded))
     if skipped_roles:
-        message["en"] += f" Not submitted, so not checked: {', '.join(skipped_roles)}."
-        message["zh"] += f" 未提交、因此未检查的角色：{'、'.join(skipped_roles)}。"
+        roles = [role_name(role) for role in skipped_roles]
+        message = msg("grade.with_skipped", summary=message, roles=roles)
     return GradeResult(verdict, score, results, message, skipped_roles, duration)
 
 
-def _error_result(message: dict[str, str], started: float) -> GradeResult:
+def _error_result(message: Message, started: float) -> GradeResult:
     return GradeResult(
         "error", 0.0, [], message, duration_ms=int((time.monotonic() - started) * 1000)
     )
@@ -167,10 +149,7 @@ def _skipped(check: dict[str, Any]) -> CheckResult:
         check["role"],
         check.get("required", True),
         "skipped",
-        _msg(
-            f"Skipped: no '{check['role']}' file was submitted.",
-            f"已跳过：未提交“{check['role']}”文件。",
-        ),
+        msg("check.skipped", role=check["role"]),
     )
 
 
@@ -183,15 +162,13 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
         check["role"],
         check.get("required", True),
         "error",
-        _msg("", ""),
+        msg("grade.grader_failed"),
         hint=check.get("hint"),
     )
     try:
         observation, harness_problem = _observe(check, code, limits, port)
     except (SandboxUnavailable, NamespaceError) as exc:
-        result.message = _msg(
-            f"The grader could not run this check: {exc}", f"评分器无法运行此项检查：{exc}"
-        )
+        result.message = msg("check.cannot_run", error=str(exc))
         result.duration_ms = int((time.monotonic() - started) * 1000)
         return result
     judge(result, check, observation, harness_problem, limits)
@@ -219,7 +196,7 @@ def run_check(check: dict[str, Any], code: str, limits: Limits, port: int) -> Ch
 
 def _observe(
     check: dict[str, Any], code: str, limits: Limits, port: int
-) -> tuple[Observation, dict[str, str] | None]:
+) -> tuple[Observation, dict[str, Any] | None]:
     """Run the program against its peer in a private namespace and record everything."""
     role = check["role"]
     peer = make_peer(check["peer"], port)
@@ -229,7 +206,7 @@ def _observe(
     settle_s = check.get("settle_ms", DEFAULT_SETTLE_MS) / 1000
     script = check.get("stdin") or []
     stdin_sent: list[str] = []
-    problem: dict[str, str] | None = None
+    problem: dict[str, Any] | None = None
 
     with private_loopback():
         capture = trace.Capture(port)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.grading.messages import Message
 from app.grading.transcript import Transcript
 
 STORED_BYTES = 4 * 1024 * 1024  # as much as a spec sends (tcp_client size ≤ 4 MiB)
@@ -94,7 +95,7 @@ class Exchange:
     ports: set[int] = field(default_factory=set)  # the far end of each of its connections
     eof: bool = False  # the program closed its side (FIN reached us)
     reset: bool = False  # the program reset the connection
-    error: str | None = None
+    error: Message | None = None
     datagrams: list[dict[str, Any]] = field(default_factory=list)
     datagrams_handled: int = 0
     unanswered: int | None = None  # the first message whose echo did not come in time
@@ -121,7 +122,7 @@ class Exchange:
             entry["text"] = data[:120].decode("utf-8", "replace")
         self.events.append(entry)
 
-    def note_error(self, message: str) -> None:
+    def note_error(self, message: Message) -> None:
         """Keep the first problem the peer met (later ones are usually its echoes)."""
         with self._lock:
             if self.error is None:

@@ -8,17 +8,14 @@ from typing import Any
 from app.grading.checks import EXPECTATIONS, Observation, Outcome
 from app.grading.diagnosis import conditions, crash_headline, matching_hints
 from app.grading.limits import Limits, describe_limit
-
-
-def _msg(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
+from app.grading.messages import Message, msg
 
 
 def judge(
     result: Any,
     check: dict[str, Any],
     obs: Observation,
-    harness_problem: dict[str, str] | None,
+    harness_problem: dict[str, Any] | None,
     limits: Limits,
 ) -> None:
     """Fill ``result`` (a CheckResult) from ``obs``. The headline, first that applies: a
@@ -30,8 +27,8 @@ def judge(
         outcomes.append((name, EXPECTATIONS[name].evaluate(obs, arg)))
     result.expectations = [_expectation(name, o) for name, o in outcomes]
     failed = [(name, o) for name, o in outcomes if not o.ok]
-    problem = dict(harness_problem) if harness_problem else None
-    harness_condition = problem.pop("when", None) if problem else None
+    problem = harness_problem["message"] if harness_problem else None
+    harness_condition = harness_problem["when"] if harness_problem else None
     limit = obs.run.limit
     crash = obs.crash
     if limit and limit != "time":
@@ -43,10 +40,10 @@ def judge(
     elif limit:
         result.message = _limit_message(limit, limits, check)
     elif failed:
-        result.message = _msg(failed[0][1].en, failed[0][1].zh)
+        result.message = failed[0][1].message
     else:
         result.status = "passed"
-        result.message = _msg("Passed.", "通过。")
+        result.message = msg("check.passed")
         result.diagnosis = {"conditions": [], "crash": None}
         return
     result.status = "failed"
@@ -57,16 +54,15 @@ def judge(
         result.hint = None  # the targeted hints say it better than the general one
 
 
-def _limit_message(limit: str, limits: Limits, check: dict[str, Any]) -> dict[str, str]:
-    what = describe_limit(limit, limits, check.get("timeout_ms"))
-    return _msg(f"Stopped: your program hit the {what}.", f"已终止：程序触及{what}。")
+def _limit_message(limit: str, limits: Limits, check: dict[str, Any]) -> Message:
+    return msg("check.limit_hit", limit=describe_limit(limit, limits, check.get("timeout_ms")))
 
 
 def _expectation(name: str, outcome: Outcome) -> dict[str, Any]:
     item = {
         "name": name,
         "ok": outcome.ok,
-        "message": _msg(outcome.en, outcome.zh),
+        "message": outcome.message,
         "expected": outcome.expected,
         "actual": outcome.actual,
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
+from app.grading.messages import Message, msg, seconds
+
 MiB = 1024 * 1024
 SHM_BYTES = 1 * MiB
 CGROUP_HEADROOM = 32 * MiB  # bwrap, the launcher and the kernel's own bookkeeping
@@ -72,14 +74,15 @@ def limit_from(signal_number: int | None, exit_code: int | None, stderr: bytes) 
     return None
 
 
-def describe_limit(name: str, limits: Limits, wall_ms: int | None = None) -> str:
-    values = {
-        "time": f"{(wall_ms or limits.wall_ms) / 1000:g} s",
-        "cpu": f"{limits.cpu_seconds} s",
-        "memory": f"{limits.memory_bytes // MiB} MiB",
-        "processes": f"{limits.processes}",
-        "output": f"{limits.output_bytes // 1024} KiB",
-        "disk": f"{limits.disk_bytes // MiB} MiB",
-        "open_files": f"{limits.open_files}",
-    }
-    return f"{LIMIT_NAMES[name]} limit ({values[name]})"
+def describe_limit(name: str, limits: Limits, wall_ms: int | None = None) -> Message:
+    """``wall-clock time limit (9 s)``, as a message."""
+    params = {
+        "time": {"seconds": seconds(wall_ms or limits.wall_ms)},
+        "cpu": {"seconds": limits.cpu_seconds},
+        "memory": {"mib": limits.memory_bytes // MiB},
+        "processes": {"count": limits.processes},
+        "output": {"kib": limits.output_bytes // 1024},
+        "disk": {"mib": limits.disk_bytes // MiB},
+        "open_files": {"count": limits.open_files},
+    }[name]
+    return msg(f"limit.{name}", **params)

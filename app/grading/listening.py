@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
+from app.grading.messages import Message, msg
 from app.grading.sandbox import Sandbox
 
 LISTEN_POLL_S = 0.002
 WRONG_PORT_GRACE_S = 0.5
-
-
-def _msg(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
 
 
 REACHABLE = {"127.0.0.1", "0.0.0.0", "::", "::ffff:127.0.0.1"}  # from the peer's 127.0.0.1
@@ -50,17 +48,14 @@ def _bound_sockets(pid: int, udp: bool) -> set[tuple[str, int]]:
 
 def wait_listening(
     sandbox: Sandbox, udp: bool, port: int, deadline: float
-) -> dict[str, str] | None:
+) -> dict[str, Any] | None:
     """Poll until the submitted server listens where the reference client can reach it;
-    None then, or what went wrong, in both languages (with ``when``: its condition)."""
-    what = "UDP socket bound to" if udp else "TCP server listening on"
+    None then, or what went wrong: ``{"message": Message, "when": condition}``."""
+    kind = "udp" if udp else "tcp"
     elsewhere_since: float | None = None
     while time.monotonic() < deadline:
         if not sandbox.running():
-            return _msg(
-                f"Your server exited before a {what} 127.0.0.1:{port} appeared.",
-                f"你的服务器在 127.0.0.1:{port} 上开始监听之前就退出了。",
-            ) | {"when": "not_listening"}
+            return _problem(msg(f"listen.exited_{kind}", port=port), "not_listening")
         bound = _bound_sockets(sandbox.pid, udp)
         if any(p == port and address in REACHABLE for address, p in bound):
             return None
@@ -69,27 +64,20 @@ def wait_listening(
             elsewhere_since = elsewhere_since or time.monotonic()
             if time.monotonic() - elsewhere_since > WRONG_PORT_GRACE_S:
                 sandbox.stop()
-                return _listening_elsewhere(bound, port) | {"when": "wrong_address"}
+                return _problem(_listening_elsewhere(bound, port), "wrong_address")
         time.sleep(LISTEN_POLL_S)
     sandbox.stop("time")
-    return _msg(
-        f"No {what} 127.0.0.1:{port} appeared within the time limit.",
-        f"在时间限制内，127.0.0.1:{port} 上没有出现监听。",
-    ) | {"when": "not_listening"}
+    return _problem(msg(f"listen.timeout_{kind}", port=port), "not_listening")
 
 
-def _listening_elsewhere(bound: set[tuple[str, int]], port: int) -> dict[str, str]:
+def _problem(message: Message, condition: str) -> dict[str, Any]:
+    return {"message": message, "when": condition}
+
+
+def _listening_elsewhere(bound: set[tuple[str, int]], port: int) -> Message:
     on_port = sorted(address for address, p in bound if p == port)
     if on_port:
         where = ", ".join(f"[{a}]:{port}" if ":" in a else f"{a}:{port}" for a in on_port)
-        return _msg(
-            f"Your server listens on {where}, which a client connecting to 127.0.0.1:{port} "
-            "cannot reach: bind to 127.0.0.1 (or 0.0.0.0).",
-            f"你的服务器监听的是 {where}，连接 127.0.0.1:{port} 的客户端无法到达："
-            "请绑定 127.0.0.1（或 0.0.0.0）。",
-        )
+        return msg("listen.unreachable", where=where, port=port)
     others = ", ".join(str(p) for p in sorted({p for _, p in bound}))
-    return _msg(
-        f"Your server listens on port {others}, not on {port}.",
-        f"你的服务器监听的是端口 {others}，而不是 {port}。",
-    )
+    return msg("listen.wrong_port", found=others, port=port)

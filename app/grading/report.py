@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from app.grading.engine import GradeResult
+from app.grading.messages import render_in
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP"}
 # C0 controls but tab and newline, DEL, C1 controls: what a terminal may act on.
@@ -28,18 +29,21 @@ def _field(value: Any, indent: str) -> str:
 
 
 def format_report(result: GradeResult, lang: str = "en") -> str:
+    def say(value: Any) -> Any:
+        return render_in(value, lang)
+
     lines = []
     for check in result.checks:
         kind = "" if check.required else (" (advisory)" if lang == "en" else "（建议项）")
         usage = _usage(check.resources, lang)
         lines.append(f"{MARKS[check.status]}  {check.title[lang]}{kind}  [{check.role}]{usage}")
         if check.status in ("failed", "error"):
-            lines.append(f"      {_field(check.message[lang], '      ')}")
+            lines.append(f"      {_field(say(check.message), '      ')}")
             for item in check.expectations:
                 if not item["ok"]:
-                    lines.append(f"      - {_field(item['message'][lang], '        ')}")
-                    lines.append(f"        expected: {_field(item['expected'], '          ')}")
-                    lines.append(f"        actual:   {_field(item['actual'], '          ')}")
+                    lines.append(f"      - {_field(say(item['message']), '        ')}")
+                    lines.append(f"        expected: {_field(say(item['expected']), '          ')}")
+                    lines.append(f"        actual:   {_field(say(item['actual']), '          ')}")
             for hint in check.hints:
                 lines.append(f"      hint ({_when(hint['when'])}): {hint[lang]}")
             if check.hint:
@@ -49,7 +53,7 @@ def format_report(result: GradeResult, lang: str = "en") -> str:
                 tail = check.stderr.strip().splitlines()[-3:]
                 lines.extend(f"      stderr| {terminal_safe(line)}" for line in tail)
     lines.append("")
-    lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {result.message[lang]}")
+    lines.append(f"{result.verdict.upper()}  score {result.score:.0%}  {say(result.message)}")
     return "\n".join(lines)
 
 

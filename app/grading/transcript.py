@@ -13,6 +13,8 @@ import time
 import unicodedata
 from typing import Any
 
+from app.grading.messages import Message, msg
+
 CAP_BYTES = 4 * 1024  # kept per direction
 WINDOW = 48  # bytes shown either side of a difference
 _NAMED = {0x5C: "\\\\", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x22: '\\"'}
@@ -68,8 +70,11 @@ def first_difference(expected: bytes, actual: bytes) -> int | None:
     return min(len(expected), len(actual))
 
 
+END = "the end"  # the byte "at" an offset past the data (diff's expected_byte/actual_byte)
+
+
 def _byte_at(data: bytes, offset: int) -> str:
-    return f"`{escape_bytes(data[offset : offset + 1])}`" if offset < len(data) else "the end"
+    return f"`{escape_bytes(data[offset : offset + 1])}`" if offset < len(data) else END
 
 
 def compare(expected: bytes, actual: bytes, expected_total: int, actual_total: int) -> dict:
@@ -114,19 +119,14 @@ def _parts(data: bytes, start: int, offset: int) -> list[str]:
     ]
 
 
-def difference_note(diff: dict) -> dict[str, str]:
-    """``differs from offset 0: expected `h`, got `H``` in both languages."""
-    offset, want, got = diff["offset"], diff["expected_byte"], diff["actual_byte"]
-    of = f"{diff['actual_total']} of {diff['expected_total']}"
-    en_got = f"the end ({of} bytes)" if got == "the end" else got
-    zh_got = f"结尾（{diff['expected_total']} 字节中只有 {diff['actual_total']} 字节）"
-    zh_got = zh_got if got == "the end" else got
-    en_want = "the end" if want == "the end" else want
-    zh_want = "结尾" if want == "the end" else want
-    return {
-        "en": f"differs from offset {offset}: expected {en_want}, got {en_got}",
-        "zh": f"从偏移量 {offset} 起不同：应为 {zh_want}，实际为 {zh_got}",
-    }
+def difference_note(diff: dict) -> Message:
+    """``differs from offset 0: expected `h`, got `H```."""
+    want, got = diff["expected_byte"], diff["actual_byte"]
+    if got == END:
+        got = msg("diff.the_end_of", got=diff["actual_total"], total=diff["expected_total"])
+    if want == END:
+        want = msg("diff.the_end")
+    return msg("diff.at_offset", offset=diff["offset"], expected=want, actual=got)
 
 
 class Transcript:

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.grading.checks import EXPECTATIONS
-from app.grading.diagnosis import CONDITIONS
+from app.grading.diagnosis import CONDITIONS, condition_meaning
 from app.grading.peers import CATALOG
 from app.grading.spec import PEER_PARAMS
 
@@ -137,9 +137,9 @@ def expectations() -> list[tuple[str, str]]:
     return [(name, describe(item.schema)) for name, item in sorted(EXPECTATIONS.items())]
 
 
-def hint_conditions() -> list[tuple[str, dict[str, str]]]:
+def hint_conditions() -> list[tuple[str, dict[str, Any]]]:
     """The conditions a targeted hint may name (``hints: [{when, en, zh}]``), explained."""
-    return [(name, {"en": en, "zh": zh}) for name, (en, zh) in CONDITIONS.items()]
+    return [(name, condition_meaning(name)) for name in CONDITIONS]
 
 
 def _flow(value: Any) -> str:

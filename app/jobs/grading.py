@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.grading.engine import grade
+from app.grading.messages import render
 from app.jobs.events import publish
 from app.models import QuestionVersion, Submission, SubmissionStatus, db, utcnow
 
@@ -140,7 +141,7 @@ def _finish(
     if result is not None:
         values.update(result=result, verdict=result["verdict"], score=result["score"])
         if status == ERROR:
-            values["error"] = result["message"]["en"]
+            values["error"] = render(result["message"], "en")
     else:
         values.update(verdict="error", score=0.0)
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount

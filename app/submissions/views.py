@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import request, url_for
 from flask_login import current_user
 
+from app.messages import in_both, say
 from app.models import Question, QuestionKind, Submission, db
 from app.submissions.service import can_view, queue_position
 
@@ -32,8 +33,9 @@ def snapshot(submission: Submission, include_files: bool = False) -> dict[str, A
         "finished_at": _iso(submission.finished_at),
         "attempts": submission.attempts,
         "total": result.get("total") or len(result.get("checks", [])) or None,
-        "checks": result.get("checks", []),
-        "message": result.get("message"),
+        # every message of the grader in both languages beside its id (app/messages.py)
+        "checks": in_both(result.get("checks", [])),
+        "message": in_both(result.get("message")),
         "skipped_roles": result.get("skipped_roles", []),
         "url": url_for("submissions.show", submission_id=submission.id),
         "running": running_check(submission),
@@ -203,8 +205,15 @@ def unreached(check: dict[str, Any]) -> bool:
     if peer.get("connections") or peer.get("sent_bytes") or peer.get("received_bytes"):
         return False
     # the message is the harness's, not one of the expectations'
-    messages = [item.get("message") for item in check.get("expectations") or []]
-    return check.get("message") not in messages
+    messages = [_message_id(item.get("message")) for item in check.get("expectations") or []]
+    return _message_id(check.get("message")) not in messages
+
+
+def _message_id(message: Any) -> Any:
+    """What tells two messages apart: id and parameters (older results: the text)."""
+    if isinstance(message, dict) and "id" in message:
+        return (message["id"], json.dumps(message.get("params"), sort_keys=True, default=str))
+    return json.dumps(message, sort_keys=True, default=str)
 
 
 def failed_expectations(check: dict[str, Any]) -> list[dict[str, Any]]:
@@ -212,7 +221,8 @@ def failed_expectations(check: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def shown_value(value: Any) -> str:
-    """An expectation's expected/actual value as text."""
+    """An expectation's expected/actual value as text, in the reader's language."""
+    value = say(value)
     if value is None:
         return "—"
     if isinstance(value, bool):

@@ -6,6 +6,7 @@ from app.grading import trace
 from app.grading.checks import EXPECTATIONS, Observation
 from app.grading.sandbox import RunResult
 from app.grading.trace import Packet
+from tests.helpers import en
 
 PORT = 65432
 PEER_PORT = 47756
@@ -51,8 +52,8 @@ def test_no_rst_fails_a_reset_sent_by_the_program():
     abortive = [*teardown()[:3], packet(0.5, "server", "RST", "ACK")]
     outcome = judge("no_rst", abortive)
     assert not outcome.ok
-    assert outcome.actual == "1 RST from your program"
-    assert "SO_LINGER 0" in outcome.en
+    assert en(outcome.actual) == "1 RST from your program"
+    assert "SO_LINGER 0" in en(outcome.message)
 
 
 def test_packet_facts_ignore_connections_the_reference_peer_did_not_make():

@@ -9,6 +9,7 @@ from app.grading import engine
 from app.grading.diagnosis import CONDITIONS, matching_hints, parse_crash
 from app.grading.spec import validate_spec
 from app.grading.transcript import CAP_BYTES, Transcript, compare, escape_bytes, literal
+from tests.helpers import en, zh
 
 # -- parsing the crash ----------------------------------------------------------------
 TRACEBACK = """\
@@ -206,8 +207,8 @@ def test_a_crash_is_the_headline_with_type_message_and_line(sandbox):
     expect = [{"peer_received_nonempty": True}, {"no_traceback": True}]
     check = graded(spec("client", {"kind": "tcp_echo_server"}, expect), "client", code)
     assert check.status == "failed"
-    assert check.message["en"] == "Your client crashed: ValueError on line 3: boom"
-    assert check.message["zh"] == "你的客户端崩溃了：第 3 行 ValueError：boom"
+    assert en(check.message) == "Your client crashed: ValueError on line 3: boom"
+    assert zh(check.message) == "你的客户端崩溃了：第 3 行 ValueError：boom"
     assert check.diagnosis["crash"] == {"type": "ValueError", "message": "boom", "line": 3}
     assert "crashed" in chosen(check) and "traceback_printed" not in chosen(check)
     assert check.hint is None  # a targeted hint said it better
@@ -217,7 +218,7 @@ def test_a_crash_is_the_headline_with_type_message_and_line(sandbox):
 def test_a_syntax_error_is_the_headline_and_fails_no_traceback(sandbox):
     expect = [{"peer_received_nonempty": True}, {"no_traceback": True}]
     check = graded(spec("client", {"kind": "tcp_echo_server"}, expect), "client", "print('hi'\n")
-    assert check.message["en"] == "Your client crashed: SyntaxError on line 1: '(' was never closed"
+    assert en(check.message) == "Your client crashed: SyntaxError on line 1: '(' was never closed"
     no_traceback = next(e for e in check.expectations if e["name"] == "no_traceback")
     assert not no_traceback["ok"]
     assert "crashed" in chosen(check)
@@ -231,17 +232,17 @@ def test_a_syntax_error_fails_no_traceback_even_when_nothing_else_is_asked(sandb
         "def f(:\n",
     )
     assert check.status == "failed"
-    assert check.message["en"].startswith("Your client crashed: SyntaxError on line 1")
+    assert en(check.message).startswith("Your client crashed: SyntaxError on line 1")
 
 
 @pytest.mark.sandbox
 def test_a_server_that_never_listens_says_so(sandbox):
     code = "import time\ntime.sleep(30)\n"
     check = graded(spec("server", TCP_CLIENT, ECHO, timeout_ms=1500), "server", code)
-    assert "No TCP server listening on 127.0.0.1:65432 appeared" in check.message["en"]
+    assert "No TCP server listening on 127.0.0.1:65432 appeared" in en(check.message)
     assert chosen(check) == ["not_listening", "time_limit"]
     exited = graded(spec("server", TCP_CLIENT, ECHO), "server", "print('bye')\n")
-    assert exited.message["en"].startswith("Your server exited before")
+    assert en(exited.message).startswith("Your server exited before")
     assert chosen(exited) == ["not_listening"]
 
 
@@ -251,8 +252,8 @@ def test_changed_data_shows_both_byte_strings_and_the_first_difference(sandbox):
     check = graded(spec("server", TCP_CLIENT, ECHO), "server", code)
     echo = check.expectations[0]
     assert echo["expected"] == 'b"hello"'
-    assert echo["actual"].startswith('b"HELLO"')
-    assert "differs from offset 0: expected `h`, got `H`" in check.message["en"]
+    assert en(echo["actual"]).startswith('b"HELLO"')
+    assert "differs from offset 0: expected `h`, got `H`" in en(check.message)
     assert echo["diff"]["offset"] == 0 and echo["diff"]["kind"] == "changed"
     assert chosen(check) == ["data_changed"]
     assert [(e["from"], e["text"]) for e in check.transcript] == [
@@ -265,7 +266,7 @@ def test_changed_data_shows_both_byte_strings_and_the_first_difference(sandbox):
 def test_short_data_is_told_apart_from_changed_data(sandbox):
     code = SERVER.format(reply="data[:2]")
     check = graded(spec("server", TCP_CLIENT, ECHO), "server", code)
-    assert "differs from offset 2: expected `l`, got the end (2 of 5 bytes)" in check.message["en"]
+    assert "differs from offset 2: expected `l`, got the end (2 of 5 bytes)" in en(check.message)
     assert chosen(check) == ["data_short"]
 
 
@@ -306,12 +307,12 @@ print(s.recv(100))
     check = graded(
         spec("client", {"kind": "silent_tcp_server"}, expect, timeout_ms=1500), "client", code
     )
-    assert check.message["en"].startswith("Stopped: your program hit the wall-clock time limit")
+    assert en(check.message).startswith("Stopped: your program hit the wall-clock time limit")
     assert chosen(check) == ["time_limit", "wrong_output", "no_timeout"]
     matches = check.expectations[1]
-    assert matches["expected"] == "a message saying it timed out"
-    assert "a message saying it timed out" in matches["message"]["en"]
-    assert "一条说明已超时的消息" in matches["message"]["zh"]
+    assert en(matches["expected"]) == "a message saying it timed out"
+    assert "a message saying it timed out" in en(matches["message"])
+    assert "一条说明已超时的消息" in zh(matches["message"])
     assert [(e["from"], e["text"]) for e in check.transcript] == [("program", "hi")]
 
 
@@ -364,7 +365,7 @@ with socket.create_connection(("127.0.0.1", 65432)) as s:
     check = graded(spec("client", {"kind": "tcp_echo_server"}, expect), "client", code)
     echoes = check.expectations[0]
     assert echoes["expected"] == 'b"Hello, World!"'
-    assert "differs from offset 4: expected `o`, got `\\n`" in echoes["actual"]
+    assert "differs from offset 4: expected `o`, got `\\n`" in en(echoes["actual"])
     assert chosen(check) == ["data_short"]
 
 

@@ -10,6 +10,7 @@ import pytest
 from app.grading import bwrap, engine
 from app.grading import sandbox as sandbox_module
 from app.grading.spec import validate_spec
+from tests.helpers import en
 
 ECHO_CLIENT = """
 import socket
@@ -44,7 +45,7 @@ def test_spec_errors_name_the_place():
 def test_invalid_spec_is_a_grader_error():
     result = engine.grade({"checks": [{"id": "x"}]}, {"client": "print(1)"})
     assert result.verdict == "error"
-    assert "Invalid grading spec" in result.message["en"]
+    assert "Invalid grading spec" in en(result.message)
 
 
 @pytest.mark.sandbox
@@ -103,7 +104,7 @@ def test_missing_roles_are_skipped_and_reported(sandbox):
     assert [c.status for c in result.checks] == ["passed", "skipped"]
     assert result.skipped_roles == ["server"]
     assert result.verdict == "passed"
-    assert "server" in result.message["en"]
+    assert "server" in en(result.message)
 
 
 @pytest.mark.sandbox
@@ -131,7 +132,7 @@ def test_no_sandbox_means_error_never_unsandboxed(monkeypatch, tmp_path):
     finally:
         sandbox_module.sandbox_problem.cache_clear()
     assert result.verdict == "error"
-    assert "cannot run code safely" in result.message["en"]
+    assert "cannot run code safely" in en(result.message)
     assert not marker.exists()
 
 

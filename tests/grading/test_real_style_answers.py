@@ -13,6 +13,7 @@ import pytest
 
 from app.grading.engine import grade
 from tests.grading.test_chapter_answers import ANSWERS
+from tests.helpers import en
 
 pytestmark = pytest.mark.sandbox
 
@@ -61,6 +62,6 @@ RIGHT = [
 def test_a_right_program_passes(sandbox, bank, slug, role, filename, advice_missed):
     result = grade(bank[slug].spec, {role: (ANSWERS / filename).read_text()})
     checks = [c for c in result.checks if c.role == role]
-    failed = {c.id: c.message["en"] for c in checks if c.required and c.status != "passed"}
+    failed = {c.id: en(c.message) for c in checks if c.required and c.status != "passed"}
     assert failed == {}
     assert {c.id for c in checks if not c.required and c.status != "passed"} == advice_missed

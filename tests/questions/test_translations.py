@@ -9,7 +9,14 @@ from babel.messages.pofile import read_po
 from tests.helpers import ROOT
 
 TRANSLATIONS = ROOT / "app" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,  # the grader's messages (app/grading/messages.py)
+}
 
 
 def extracted_ids() -> set[str]:

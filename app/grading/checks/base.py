@@ -10,6 +10,7 @@ from typing import Any
 
 from app.grading import trace
 from app.grading.diagnosis import crash_of
+from app.grading.messages import Message
 from app.grading.sandbox import RunResult
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -66,9 +67,8 @@ class Observation:
 @dataclass
 class Outcome:
     ok: bool
-    en: str
-    zh: str
-    expected: Any = None
+    message: Message
+    expected: Any = None  # plain data, or a Message when it is words
     actual: Any = None
     # What the failure means (diagnosis.CONDITIONS); None: the expectation's default.
     conditions: list[str] | None = None
@@ -96,7 +96,7 @@ def expectation(name: str, schema: dict[str, Any]):
 
 def excerpt(data: bytes | str, limit: int = 200) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 TRUE = {"const": True}
@@ -111,7 +111,3 @@ BILINGUAL = {
 }
 TEXT = {"type": "string", "minLength": 1}
 MS = {"type": "integer", "minimum": 1}
-
-
-def zh_side(side: str) -> str:
-    return "服务器" if side == "server" else "客户端"

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.grading.checks.base import TRUE, Observation, Outcome, excerpt, expectation, zh_side
+from app.grading.checks.base import TRUE, Observation, Outcome, excerpt, expectation
 from app.grading.exchange import digest
+from app.grading.messages import Message, msg, role_name
 from app.grading.transcript import compare, difference_note, literal
 
 
 def _bytes_outcome(
-    ok: bool, en: str, zh: str, want: bytes, got: bytes, want_total: int, got_total: int
+    ok: bool, message: Message, want: bytes, got: bytes, want_total: int, got_total: int
 ) -> Outcome:
     """A byte check: expected and actual as byte literals around the first difference,
     the difference named in the message (0-based offset), and what it means."""
     diff = compare(want, got, want_total, got_total) if not ok else {}
     if not diff:
         shown = literal(want[:96]) + ("…" if len(want) > 96 else "")
-        return Outcome(ok, en, zh, shown, shown if ok else f"{got_total} bytes", conditions=[])
+        actual = shown if ok else msg("value.bytes", count=got_total)
+        return Outcome(ok, message, shown, actual, conditions=[])
     note = difference_note(diff)
     if not got_total:
         conditions = ["no_reply"]
@@ -26,10 +28,9 @@ def _bytes_outcome(
         conditions = ["data_short" if diff["kind"] == "short" else "data_changed"]
     return Outcome(
         ok,
-        f"{en} What arrived {note['en']}.",
-        f"{zh}实际数据{note['zh']}。",
+        msg("bytes.what_arrived", base=message, note=note),
         diff["expected"],
-        f"{diff['actual']} — {note['en']}",
+        msg("value.with_note", value=diff["actual"], note=note),
         conditions=conditions,
         diff=diff,
     )
@@ -41,10 +42,9 @@ def peer_received_nonempty(obs: Observation, _: bool) -> Outcome:
     ok = bool(obs.peer["received"])
     return Outcome(
         ok,
-        f"The reference {obs.peer_side} should receive data from your program.",
-        f"参考{zh_side(obs.peer_side)}应收到你的程序发送的数据。",
-        "some bytes",
-        f"{len(obs.peer['received'])} bytes",
+        msg("peer.should_receive_data", peer=role_name(obs.peer_side)),
+        msg("value.some_bytes"),
+        msg("value.bytes", count=len(obs.peer["received"])),
     )
 
 
@@ -54,8 +54,7 @@ def peer_received(obs: Observation, text: str) -> Outcome:
     ok = got == want
     outcome = _bytes_outcome(
         ok,
-        f"The reference {obs.peer_side} should receive exactly {text!r}.",
-        f"参考{zh_side(obs.peer_side)}应恰好收到 {text!r}。",
+        msg("peer.should_receive_exactly", peer=role_name(obs.peer_side), text=repr(text)),
         want,
         got,
         len(want),
@@ -71,13 +70,12 @@ def echo_exact(obs: Observation, _: bool) -> Outcome:
     peer = obs.peer
     sent, got = peer["sent_total"], peer["received_total"]
     ok = sent > 0 and got == sent and peer["sent_digest"] == peer["received_digest"]
-    en = f"Every byte sent ({sent} bytes) should come back unchanged, in order."
-    zh = f"发送的每个字节（共 {sent} 字节）都应原样按序返回。"
+    message = msg("echo.exact", sent=sent)
     if not ok and peer.get("error") and not peer["connections"]:
-        return Outcome(ok, en, zh, f"{sent} bytes", peer["error"], conditions=[])
-    outcome = _bytes_outcome(ok, en, zh, peer["sent"], peer["received"], sent, got)
+        return Outcome(ok, message, msg("value.bytes", count=sent), peer["error"], conditions=[])
+    outcome = _bytes_outcome(ok, message, peer["sent"], peer["received"], sent, got)
     if ok:
-        outcome.actual = f"{got} bytes, identical"
+        outcome.actual = msg("value.bytes_identical", count=got)
     return outcome
 
 
@@ -86,22 +84,15 @@ def peer_got_eof(obs: Observation, _: bool) -> Outcome:
     ok = obs.peer["eof"] and not obs.peer["reset"]
     conditions = ["reset"] if obs.peer["reset"] else ["never_closed"]
     if obs.peer["reset"]:
-        actual = "reset (RST)"
+        actual = msg("value.reset")
     elif ok:
-        actual = "closed"
+        actual = msg("value.closed")
     elif any(e["event"] == "no_close" for e in obs.peer["events"]):
-        actual = "still open after the client closed its side"
+        actual = msg("value.open_after_client_closed")
     else:
-        actual = "left open"
-    if obs.program_is_server:
-        en = "After the client closes its side, your server should close the connection."
-        zh = "客户端关闭它的一端之后，你的服务器应关闭连接。"
-    else:
-        en, zh = (
-            "Your program should close the connection when it is done.",
-            "程序完成后应关闭连接。",
-        )
-    return Outcome(ok, en, zh, "closed", actual, conditions=conditions)
+        actual = msg("value.left_open")
+    message = msg("close.server_after_client" if obs.program_is_server else "close.when_done")
+    return Outcome(ok, message, msg("value.closed"), actual, conditions=conditions)
 
 
 @expectation("echo_interactive", TRUE)
@@ -112,19 +103,12 @@ def echo_interactive(obs: Observation, _: bool) -> Outcome:
     messages = obs.peer["sent_total"]
     ok = unanswered is None and messages > 0 and obs.peer["connections"] > 0
     if ok:
-        actual = "each message echoed at once"
+        actual = msg("value.echoed_at_once")
     elif unanswered is not None:
-        actual = f"no echo of message {unanswered + 1} while the client waited for it"
+        actual = msg("value.no_echo_of", number=unanswered + 1)
     else:
-        actual = obs.peer.get("error") or "no message exchanged"
-    return Outcome(
-        ok,
-        "Your server should echo each message as soon as it arrives: this client waits for "
-        "the echo before it sends more or closes its side.",
-        "你的服务器应在每条消息到达后立即回显：这个客户端会等到回显后才继续发送或关闭它的一端。",
-        "each message echoed before the next one is sent",
-        actual,
-    )
+        actual = obs.peer.get("error") or msg("value.no_message_exchanged")
+    return Outcome(ok, msg("echo.interactive"), msg("value.echoed_before_next"), actual)
 
 
 def _echoes_peer(where: str) -> Callable[[Observation, bool], Outcome]:
@@ -134,24 +118,21 @@ def _echoes_peer(where: str) -> Callable[[Observation, bool], Outcome]:
         if not obs.peer["received"]:
             return Outcome(
                 False,
-                "The client should send a message to the server first.",
-                "客户端应先向服务器发送消息。",
-                "a message sent",
-                "nothing received",
+                msg("client.send_first"),
+                msg("value.a_message_sent"),
+                msg("value.nothing_received"),
                 conditions=["nothing_sent"],
             )
         printed = getattr(obs, where)
         ok = bool(reply) and reply in printed
-        en = "The client should print the server's whole reply."
-        zh = "客户端应打印服务器的完整回复。"
+        message = msg("client.print_reply")
+        shown = excerpt(printed) or msg("value.nothing_printed")
         if ok or not reply:
-            return Outcome(ok, en, zh, excerpt(reply), excerpt(printed), conditions=[])
+            return Outcome(ok, message, excerpt(reply), shown, conditions=[])
         own = obs.peer["received"].decode("utf-8", "replace").strip()
         if own and own != reply and own in printed:
-            return Outcome(
-                ok, en, zh, excerpt(reply), excerpt(printed), conditions=["printed_own_data"]
-            )
-        return _printed_part(en, zh, reply.encode(), printed.encode()[:PRINTED_BYTES])
+            return Outcome(ok, message, excerpt(reply), shown, conditions=["printed_own_data"])
+        return _printed_part(message, reply.encode(), printed.encode()[:PRINTED_BYTES])
 
     return evaluate
 
@@ -171,7 +152,7 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return low
 
 
-def _printed_part(en: str, zh: str, reply: bytes, printed: bytes) -> Outcome:
+def _printed_part(message: Message, reply: bytes, printed: bytes) -> Outcome:
     """The client printed part of the reply (the most of it found in its output): name
     where it stops matching, and whether it was cut short or changed."""
     best, length, start = 0, 0, 0
@@ -184,7 +165,8 @@ def _printed_part(en: str, zh: str, reply: bytes, printed: bytes) -> Outcome:
             best, length = position, found
         start = position + 1
     if not length:
-        return Outcome(False, en, zh, literal(reply[:96]), excerpt(printed) or "nothing printed")
+        shown = excerpt(printed) or msg("value.nothing_printed")
+        return Outcome(False, message, literal(reply[:96]), shown)
     shown = printed[best : best + len(reply)]
     diff = compare(reply, shown, len(reply), len(shown))
     after = printed[best + length : best + length + 1]
@@ -193,10 +175,9 @@ def _printed_part(en: str, zh: str, reply: bytes, printed: bytes) -> Outcome:
     note = difference_note(diff)
     return Outcome(
         False,
-        f"{en} What it printed {note['en']}.",
-        f"{zh}打印的内容{note['zh']}。",
+        msg("bytes.what_printed", base=message, note=note),
         diff["expected"],
-        f"{diff['actual']} — {note['en']}",
+        msg("value.with_note", value=diff["actual"], note=note),
         conditions=["data_short" if cut else "data_changed"],
         diff=diff,
     )
@@ -212,17 +193,23 @@ def udp_replies(obs: Observation, arg: dict[str, str]) -> Outcome:
     wrong = [r for r in records if _udp_reply_problem(r, prefix, obs.port)]
     ok = bool(records) and not wrong
     conditions = _udp_conditions(records, wrong, prefix, obs.port) if not ok else []
-    actual = f"{len(records) - len(wrong)} of {len(records)} answered correctly"
+    good, total = len(records) - len(wrong), len(records)
     if wrong:
         first = wrong[0]
-        actual += f"; to {excerpt(first['data'])!r} (from port {first['from']}) "
-        actual += _udp_reply_problem(first, prefix, obs.port)
+        actual = msg(
+            "value.answered_wrong",
+            good=good,
+            total=total,
+            data=repr(excerpt(first["data"])),
+            port=first["from"],
+            problem=_udp_reply_problem(first, prefix, obs.port),
+        )
+    else:
+        actual = msg("value.answered", good=good, total=total)
     return Outcome(
         ok,
-        f"Each datagram should be answered with {prefix.decode()!r} + its data, "
-        f"sent back from port {obs.port} to the address it came from.",
-        f"每个数据报都应以 {prefix.decode()!r} + 原数据，从端口 {obs.port} 回复给其发送方地址。",
-        f"{len(records)} replies",
+        msg("udp.replies", prefix=repr(prefix.decode()), port=obs.port),
+        msg("value.replies", count=total),
         actual,
         conditions=conditions,
     )
@@ -240,22 +227,22 @@ def _udp_conditions(records: list, wrong: list, prefix: bytes, port: int) -> lis
         found.append("no_reply")
     for record in wrong:
         problem = _udp_reply_problem(record, prefix, port)
-        if problem.startswith("got the right reply"):
+        if problem and problem["id"] == "value.reply_from_port":
             found.append("reply_from_wrong_port")
         elif record.get("reply") is not None:
             found.append("data_changed")
     return sorted(set(found))
 
 
-def _udp_reply_problem(record: dict[str, Any], prefix: bytes, port: int) -> str:
-    """What is wrong with the reply to one datagram, or "" when nothing is."""
+def _udp_reply_problem(record: dict[str, Any], prefix: bytes, port: int) -> Message | None:
+    """What is wrong with the reply to one datagram, or None when nothing is."""
     if record.get("reply") is None:
-        return "got no reply"
+        return msg("value.got_no_reply")
     if record["reply_digest"] != digest(prefix + record["data"]):
-        return f"got {excerpt(record['reply'])!r}"
+        return msg("value.got", data=repr(excerpt(record["reply"])))
     if record.get("reply_from") != port:
-        return f"got the right reply, but from port {record.get('reply_from')}, not {port}"
-    return ""
+        return msg("value.reply_from_port", got=record.get("reply_from"), port=port)
+    return None
 
 
 @expectation("stdin_forwarded", TRUE)
@@ -265,8 +252,7 @@ def stdin_forwarded(obs: Observation, _: bool) -> Outcome:
     ok = bool(want) and got == want
     outcome = _bytes_outcome(
         ok,
-        "Every line typed on stdin should reach the server, in order.",
-        "标准输入的每一行都应按顺序发送到服务器。",
+        msg("stdin.forwarded"),
         want,
         got,
         len(want),
@@ -294,14 +280,11 @@ def _contains_pushed(where: str) -> Callable[[Observation, bool], Outcome]:
         streams = [obs.stdout] if where == "stdout" else [obs.stdout, obs.stderr]
         missing = [_first_missing(lines, text) for text in streams]
         ok = bool(lines) and None in missing
-        return Outcome(
-            ok,
-            "Messages the server pushes should be printed as they arrive, "
-            "even while nothing is typed.",
-            "即使没有任何输入，服务器推送的消息也应在到达时被打印出来。",
-            excerpt("\n".join(lines)),
-            f"missing {missing[0]!r}" if not ok and lines else excerpt(getattr(obs, where)),
-        )
+        if not ok and lines:
+            actual = msg("value.missing", line=repr(missing[0]))
+        else:
+            actual = excerpt(getattr(obs, where)) or msg("value.nothing_printed")
+        return Outcome(ok, msg("client.prints_pushed"), excerpt("\n".join(lines)), actual)
 
     return evaluate
 

@@ -22,6 +22,7 @@ from app.grading.checks.base import (
     expectation,
 )
 from app.grading.diagnosis import SILENT_PEERS
+from app.grading.messages import msg, seconds
 
 
 # -- output ----------------------------------------------------------------------------
@@ -33,13 +34,11 @@ def _found(pattern: str, text: str) -> bool:
 def _contains(where: str) -> Callable[[Observation, str], Outcome]:
     def evaluate(obs: Observation, wanted: str) -> Outcome:
         got = getattr(obs, where)
-        en, zh = _STREAM_NAMES[where]
         return Outcome(
             wanted in got,
-            f"{en} should contain {wanted!r}.",
-            f"{zh}应包含 {wanted!r}。",
+            msg("output.contains", stream=msg(f"stream.{where}"), wanted=repr(wanted)),
             wanted,
-            excerpt(got),
+            excerpt(got) or msg("value.nothing_printed"),
         )
 
     return evaluate
@@ -52,22 +51,21 @@ def _matches(where: str, negate: bool = False) -> Callable[[Observation, str | d
         else:
             pattern, describe = arg, None
         got = getattr(obs, where)
-        en, zh = _STREAM_NAMES[where]
+        stream = msg(f"stream.{where}")
         found = _found(pattern, got)
+        actual = excerpt(got) or msg("value.nothing_printed")
         if describe:  # the spec says in words what the pattern looks for
             return Outcome(
                 found != negate,
-                f"{en} should {'not ' if negate else ''}show {describe['en']}.",
-                f"{zh}{'不' if negate else ''}应包含{describe['zh']}。",
-                f"not {describe['en']}" if negate else describe["en"],
-                excerpt(got) or "nothing printed",
+                msg("output.not_shows" if negate else "output.shows", stream=stream, what=describe),
+                msg("value.not", what=describe) if negate else describe,
+                actual,
             )
         return Outcome(
             found != negate,
-            f"{en} should {'not ' if negate else ''}match /{pattern}/.",
-            f"{zh}{'不' if negate else ''}应匹配 /{pattern}/。",
-            f"no /{pattern}/" if negate else pattern,
-            excerpt(got) or "nothing printed",
+            msg(f"output.{'not_matches' if negate else 'matches'}", stream=stream, pattern=pattern),
+            msg("value.no_pattern", pattern=pattern) if negate else pattern,
+            actual,
         )
 
     return evaluate
@@ -86,10 +84,6 @@ PATTERN = {
     ]
 }
 
-_STREAM_NAMES = {
-    "stdout": ("Standard output", "标准输出"),
-    "output": ("Output (standard output or error)", "输出（标准输出或标准错误）"),
-}
 for _where in ("stdout", "output"):
     expectation(f"{_where}_contains", TEXT)(_contains(_where))
     expectation(f"{_where}_matches", PATTERN)(_matches(_where))
@@ -101,10 +95,9 @@ def stderr_not_matches(obs: Observation, pattern: str) -> Outcome:
     ok = not _found(pattern, obs.stderr)
     return Outcome(
         ok,
-        f"Error output should not match /{pattern}/.",
-        f"错误输出不应匹配 /{pattern}/。",
-        f"no /{pattern}/",
-        excerpt(obs.stderr),
+        msg("output.not_matches", stream=msg("stream.stderr"), pattern=pattern),
+        msg("value.no_pattern", pattern=pattern),
+        excerpt(obs.stderr) or msg("value.nothing_printed"),
     )
 
 
@@ -117,10 +110,8 @@ def no_traceback(obs: Observation, _: bool) -> Outcome:
     last = obs.stderr.strip().splitlines()[-1] if obs.stderr.strip() else ""
     return Outcome(
         ok,
-        "The program should handle errors itself, without a traceback"
-        + (f" (it ended with: {last})." if not ok else "."),
-        "程序应自行处理异常，不应输出 traceback" + (f"（最后一行：{last}）。" if not ok else "。"),
-        "no traceback",
+        msg("output.no_traceback_ended", last=last) if not ok else msg("output.no_traceback"),
+        msg("value.no_traceback"),
         excerpt(last) if last else None,
         conditions=["crashed"] if crash else ["traceback_printed"],
     )
@@ -130,11 +121,10 @@ def no_traceback(obs: Observation, _: bool) -> Outcome:
 @expectation("exit_code", {"type": "integer", "minimum": 0, "maximum": 255})
 def exit_code(obs: Observation, code: int) -> Outcome:
     ok = obs.run.exited_by_itself and obs.run.exit_code == code
-    actual = obs.run.exit_code if obs.run.exited_by_itself else "still running (stopped)"
+    actual = obs.run.exit_code if obs.run.exited_by_itself else msg("value.still_running")
     return Outcome(
         ok,
-        f"The program should exit with status {code}.",
-        f"程序应以状态码 {code} 退出。",
+        msg("exit.status", code=code),
         code,
         actual,
         conditions=[] if obs.run.exited_by_itself else ["did_not_exit"],
@@ -144,7 +134,10 @@ def exit_code(obs: Observation, code: int) -> Outcome:
 @expectation("exits_within_ms", MS)
 def exits_within_ms(obs: Observation, limit: int) -> Outcome:
     ok = obs.run.exited_by_itself and obs.run.wall_ms <= limit
-    actual = f"{obs.run.wall_ms} ms" if obs.run.exited_by_itself else "did not exit by itself"
+    if obs.run.exited_by_itself:
+        actual = msg("value.ms", ms=obs.run.wall_ms)
+    else:
+        actual = msg("value.did_not_exit")
     if obs.run.exited_by_itself:
         conditions = ["too_slow"]
     elif obs.peer["kind"] in SILENT_PEERS:
@@ -153,9 +146,8 @@ def exits_within_ms(obs: Observation, limit: int) -> Outcome:
         conditions = ["did_not_exit"]
     return Outcome(
         ok,
-        f"The program should finish by itself within {limit / 1000:g} s.",
-        f"程序应在 {limit / 1000:g} 秒内自行结束。",
-        f"≤ {limit} ms",
+        msg("exit.within", seconds=seconds(limit)),
+        msg("value.at_most_ms", ms=limit),
         actual,
         conditions=conditions,
     )
@@ -167,8 +159,7 @@ def runs_at_least_ms(obs: Observation, minimum: int) -> Outcome:
     ok = obs.run.wall_ms >= minimum
     return Outcome(
         ok,
-        f"The program should really wait for the server (at least {minimum} ms) before giving up.",
-        f"程序应真正等待服务器（至少 {minimum} 毫秒）后再放弃。",
-        f"≥ {minimum} ms",
-        f"{obs.run.wall_ms} ms",
+        msg("exit.waits_at_least", ms=minimum),
+        msg("value.at_least_ms", ms=minimum),
+        msg("value.ms", ms=obs.run.wall_ms),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.grading import trace
 from app.grading.checks.base import MS, TRUE, Observation, Outcome, expectation
+from app.grading.messages import msg, role_name
 
 
 # -- packets ---------------------------------------------------------------------------
@@ -17,8 +18,7 @@ def packet_fact(fn: Callable[[Observation, Any], Outcome]) -> Callable[[Observat
         outcome = fn(obs, arg)
         if not obs.trace_complete:
             outcome.ok = False
-            outcome.en += " (The capture lost packets, so this cannot be confirmed.)"
-            outcome.zh += "（抓包丢失了数据包，无法确认。）"
+            outcome.message = msg("packets.unconfirmed", fact=outcome.message)
         return outcome
 
     return checked
@@ -35,8 +35,7 @@ def syn_sent(obs: Observation, _: bool) -> Outcome:
     )
     return Outcome(
         ok,
-        f"The client should really try to connect to port {obs.port} (send a SYN).",
-        f"客户端应真正尝试连接端口 {obs.port}（发送 SYN）。",
+        msg("packets.syn", port=obs.port),
         "SYN",
         _flags_summary(obs),
     )
@@ -48,8 +47,7 @@ def handshake(obs: Observation, _: bool) -> Outcome:
     ok = trace.handshake_completed(obs.packets, obs.port, obs.peer_ports)
     return Outcome(
         ok,
-        "A TCP three-way handshake (SYN, SYN-ACK, ACK) should complete.",
-        "应完成一次 TCP 三次握手（SYN、SYN-ACK、ACK）。",
+        msg("packets.handshake"),
         "SYN → SYN-ACK → ACK",
         _flags_summary(obs),
     )
@@ -66,9 +64,8 @@ def fin_from(obs: Observation, who: str) -> Outcome:
     ok = all(trace.side_sent(obs.packets, obs.port, side, "FIN", obs.peer_ports) for side in sides)
     return Outcome(
         ok,
-        "Your program should close the connection with a FIN (a graceful close).",
-        "程序应以 FIN 关闭连接（优雅关闭）。",
-        f"FIN from {' and '.join(sides)}",
+        msg("packets.fin"),
+        msg("value.fin_from", sides=[role_name(side) for side in sides]),
         _flags_summary(obs),
     )
 
@@ -83,11 +80,9 @@ def no_rst(obs: Observation, _: bool) -> Outcome:
     resets = trace.side_sent(obs.packets, obs.port, obs.program_side, "RST", obs.peer_ports)
     return Outcome(
         not resets,
-        "Your program should end the connection without a reset (RST): closing with unread "
-        "data or with SO_LINGER 0 aborts it.",
-        "程序结束连接时不应发送 RST：在有未读数据时关闭或使用 SO_LINGER 0 都会中止连接。",
-        "no RST from your program",
-        f"{len(resets)} RST from your program" if resets else "none",
+        msg("packets.no_rst"),
+        msg("value.no_rst_from_program"),
+        msg("value.rst_from_program", count=len(resets)) if resets else msg("value.none"),
     )
 
 
@@ -101,16 +96,15 @@ def fin_within_ms(obs: Observation, limit: int) -> Outcome:
     ok = took is not None and took <= limit
     return Outcome(
         ok,
-        f"Your program should send its FIN within {limit} ms of connecting.",
-        f"程序应在连接建立后 {limit} 毫秒内发送 FIN。",
-        f"≤ {limit} ms",
-        f"{took:.0f} ms" if took is not None else "no FIN",
+        msg("packets.fin_within", ms=limit),
+        msg("value.at_most_ms", ms=limit),
+        msg("value.ms", ms=round(took)) if took is not None else msg("value.no_fin"),
     )
 
 
-def _flags_summary(obs: Observation) -> str:
+def _flags_summary(obs: Observation) -> str | dict:
     parts = []
     for p in trace.tcp_packets(obs.packets, obs.port, obs.peer_ports)[:12]:
         side = "S" if p.src_port == obs.port else "C"
         parts.append(f"{side}:{'/'.join(p.flags) or '-'}{f'+{p.length}B' if p.length else ''}")
-    return " ".join(parts) or "no TCP packets"
+    return " ".join(parts) or msg("value.no_tcp_packets")

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.grading.exchange import Exchange, datagram_record
+from app.grading.messages import msg
 
 HOST = "127.0.0.1"
 RECV_SIZE = 65536
@@ -122,7 +123,8 @@ class Peer:
     def _report(self, exc: Exception) -> None:
         if self._closing.is_set() and isinstance(exc, OSError):
             return  # woken by abort(): the check is over, not a problem
-        self.exchange.note_error(f"the reference {self.kind} failed: {type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        self.exchange.note_error(msg("peer.failed", peer=self.kind, error=error))
         self.exchange.log(self.started, "peer_error")
 
     def _wait(self, seconds: float) -> bool:

@@ -7,6 +7,7 @@ import threading
 import time
 
 from app.grading.exchange import add_reply, datagram_record
+from app.grading.messages import msg
 from app.grading.peers.base import HOST, RECV_SIZE, Peer, graceful_close
 
 TEXT_LINE = "{:06d} the quick brown fox jumps over the lazy dog 0123456789\n"
@@ -62,7 +63,7 @@ class TcpClient(Peer):
         try:
             conn.connect((HOST, self.port))
         except OSError as exc:
-            self.exchange.error = f"could not connect to 127.0.0.1:{self.port}: {exc}"
+            self.exchange.error = msg("peer.connect_failed", port=self.port, error=str(exc))
             return None
         self.exchange.ports.add(conn.getsockname()[1])
         self.exchange.connections += 1

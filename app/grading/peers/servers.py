@@ -6,6 +6,7 @@ import socket
 import struct
 
 from app.grading.exchange import add_reply, nonce
+from app.grading.messages import msg
 from app.grading.peers.base import (
     MAX_UDP_PAYLOAD,
     Peer,
@@ -132,8 +133,7 @@ class UdpAckServer(UdpServer):
         reply = prefix + (nonce(len(data)) if self.params.get("nonce") else data)
         if len(reply) > MAX_UDP_PAYLOAD:
             self.exchange.note_error(
-                f"a {len(data)}-byte datagram cannot be answered: the reply would be "
-                f"{len(reply)} bytes, more than one datagram holds ({MAX_UDP_PAYLOAD})"
+                msg("peer.reply_too_big", size=len(data), reply=len(reply), most=MAX_UDP_PAYLOAD)
             )
             add_reply(record, None)
             return
