@@ -113,6 +113,11 @@ TRANSCRIPT_ENTRY = {
             "enum": ["peer", "program"],
             "description": "Who sent it: the reference peer or the submitted program.",
         },
+        "port": {
+            "type": ["integer", "null"],
+            "description": "Which connection (TCP) or which sender (UDP): the port of its "
+            "end that is not the check's port.",
+        },
         "t_ms": {"type": "number", "description": "When, in ms from the peer's start."},
         "offset": {
             "type": "integer",

@@ -41,16 +41,12 @@ def digest(data: bytes) -> str:
 class Stream:
     """Bytes in one direction: the first STORED_BYTES, plus the total and a digest of all."""
 
-    def __init__(self, transcript: Transcript | None = None, side: str = "") -> None:
+    def __init__(self) -> None:
         self.data = bytearray()
         self.total = 0
         self._digest = hashlib.sha256()
-        self._transcript = transcript
-        self._side = side
 
     def __iadd__(self, chunk: bytes) -> Stream:
-        if self._transcript is not None:
-            self._transcript.add(self._side, chunk)
         self.total += len(chunk)
         self._digest.update(chunk)
         room = STORED_BYTES - len(self.data)
@@ -102,12 +98,18 @@ class Exchange:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.received = Stream(self.transcript, "program")
-        self.sent = Stream()  # the transcript has it from sending(), before the send
+        self.received = Stream()
+        self.sent = Stream()
 
-    def sending(self, data: bytes) -> None:
-        """The peer is about to send ``data``: in the transcript before the reply to it."""
-        self.transcript.add("peer", data)
+    def sending(self, data: bytes, port: int | None) -> None:
+        """The peer is about to send ``data`` on the flow of ``port`` (the end that is not
+        the check's port): in the transcript before the reply to it."""
+        self.transcript.add("peer", data, port)
+
+    def receive(self, data: bytes, port: int | None) -> None:
+        """The program sent ``data``, on the flow of ``port``."""
+        self.transcript.add("program", data, port)
+        self.received += data
 
     def log(self, started: float, kind: str, data: bytes = b"") -> None:
         if len(self.events) >= MAX_EVENTS:

@@ -139,8 +139,9 @@ class Transcript:
         self.totals = {"peer": 0, "program": 0}
         self._lock = threading.Lock()
 
-    def add(self, side: str, chunk: bytes) -> None:
-        """``side`` ("peer" or "program") sent ``chunk``."""
+    def add(self, side: str, chunk: bytes, port: int | None = None) -> None:
+        """``side`` ("peer" or "program") sent ``chunk`` on the connection (or, for UDP,
+        from or to the socket) whose other end than the check's port is ``port``."""
         with self._lock:
             offset = self.totals[side]
             self.totals[side] += len(chunk)
@@ -152,6 +153,7 @@ class Transcript:
             self.entries.append(
                 {
                     "from": side,
+                    "port": port,
                     "t_ms": round((time.monotonic() - self.started) * 1000, 1),
                     "offset": offset,
                     "size": len(chunk),
@@ -175,6 +177,7 @@ class Transcript:
             out.append(
                 {
                     "from": side,
+                    "port": entry["port"],
                     "t_ms": entry["t_ms"],
                     "offset": entry["offset"],
                     "size": entry["size"],

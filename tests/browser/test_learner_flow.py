@@ -109,3 +109,16 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.locator("#summary-verdict")).to_contain_text("未通过")
     expect(page.locator("li.check-failed").first).to_contain_text("服务器回显一条短消息")
+
+
+def test_the_header_fits_a_phone_in_chinese(page: Page):
+    """At 360 px, in Chinese, no header link breaks between its characters."""
+    register(page, "phone@example.com")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/lang/zh?next=/")
+    for name in ("个人资料", "退出登录"):
+        link = page.locator(".account").get_by_text(name, exact=True)
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box is not None and box["height"] < 2 * 16 * 1.2, (name, box)
+        assert box["x"] + box["width"] <= 360, (name, box)

@@ -376,3 +376,42 @@ def test_a_wrong_exit_status_is_no_did_not_exit(sandbox):
     check = graded(exit_zero, "client", code)
     assert check.status == "failed" and chosen(check) == []
     assert check.hint == {"en": "the general hint", "zh": "通用提示"}
+
+
+UDP_ACK_SERVER = """\
+import socket
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", 65432))
+while True:
+    data, address = sock.recvfrom(2048)
+    sock.sendto(b"ACK: " + data, address)
+"""
+TWO_CLIENTS = """\
+import socket
+for word in (b"one", b"two"):
+    with socket.create_connection(("127.0.0.1", 65432)) as conn:
+        conn.sendall(word)
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(1024):
+            pass
+"""
+
+
+@pytest.mark.sandbox
+def test_the_transcript_tells_senders_and_connections_apart(sandbox):
+    """Each entry names its flow: the UDP sender's port, the TCP connection's port."""
+    peer = {"kind": "udp_client", "senders": 3, "datagrams": ["a", "b", "c", "d"]}
+    check = graded(spec("server", peer, [{"udp_replies": {}}]), "server", UDP_ACK_SERVER)
+    assert check.status == "passed", en(check.message)
+    ports = [(e["from"], e["port"]) for e in check.transcript]
+    senders = [port for side, port in ports if side == "peer"]
+    assert len(set(senders)) == 3 and senders[0] == senders[3]
+    assert ports == [(side, port) for port in senders for side in ("peer", "program")]
+
+    echo = {"kind": "tcp_echo_server"}
+    check = graded(spec("client", echo, [{"peer_received_nonempty": True}]), "client", TWO_CLIENTS)
+    assert check.status == "passed", en(check.message)
+    received = [e for e in check.transcript if e["from"] == "program"]
+    assert [e["text"] for e in received] == ["one", "two"]
+    assert received[0]["port"] != received[1]["port"]
+    assert {e["port"] for e in check.transcript} == {e["port"] for e in received}

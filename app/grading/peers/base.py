@@ -169,15 +169,24 @@ class Peer:
         except OSError:
             return None
         if data:
-            self.exchange.received += data
+            self.exchange.receive(data, self._flow_port(conn))
             self.exchange.log(self.started, "recv", data)
         else:
             self.exchange.eof = True
             self.exchange.log(self.started, "eof")
         return data
 
+    def _flow_port(self, conn: socket.socket) -> int | None:
+        """The port of the connection's far end from the check's port: it tells the
+        connections apart in the transcript."""
+        try:
+            local, remote = conn.getsockname()[1], conn.getpeername()[1]
+        except OSError:
+            return None
+        return remote if local == self.port else local
+
     def _send(self, conn: socket.socket, data: bytes) -> bool:
-        self.exchange.sending(data)
+        self.exchange.sending(data, self._flow_port(conn))
         try:
             conn.sendall(data)
         except OSError:
@@ -231,7 +240,7 @@ class UdpServer(Peer):
                 return
             ex.datagrams_handled += 1
             ex.ports.add(address[1])
-            ex.received += data
+            ex.receive(data, address[1])
             ex.log(self.started, "recv", data)
             record = datagram_record(address[1], data)
             ex.datagrams.append(record)

@@ -144,7 +144,7 @@ class UdpClient(Peer):
                 return
             sock = senders[index % count]
             data = str(text).encode()
-            self.exchange.sending(data)
+            self.exchange.sending(data, sock.getsockname()[1])
             sock.sendto(data, (HOST, self.port))
             self.exchange.sent += data
             self.exchange.log(self.started, "send", data)
@@ -153,7 +153,7 @@ class UdpClient(Peer):
             try:
                 reply, address = sock.recvfrom(RECV_SIZE)
                 add_reply(record, reply, address[1])
-                self.exchange.received += reply
+                self.exchange.receive(reply, sock.getsockname()[1])
                 self.exchange.log(self.started, "recv", reply)
             except OSError:
                 add_reply(record, None)

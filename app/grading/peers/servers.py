@@ -137,7 +137,7 @@ class UdpAckServer(UdpServer):
             )
             add_reply(record, None)
             return
-        self.exchange.sending(reply)
+        self.exchange.sending(reply, address[1])
         sock.sendto(reply, address)
         self.exchange.sent += reply
         add_reply(record, reply, self.port)
