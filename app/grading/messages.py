@@ -177,6 +177,14 @@ MESSAGES: dict[str, str] = {
     "value.none": N_("none"),
     "value.no_fin": N_("no FIN"),
     "value.no_tcp_packets": N_("no TCP packets"),
+    # -- why a question cannot be published (app/instructor/validation.py) ------------------
+    "validation.run_first": N_("Run the validation for the current version first."),
+    "validation.still_running": N_("The validation is still running: wait for it to finish."),
+    "validation.reference_fails": N_("The reference solution fails: %(checks)s"),
+    "validation.wrong_passes": N_(
+        "The known-wrong answer “%(name)s” does not fail as expected (verdict %(verdict)s)."
+    ),
+    "validation.did_not_pass": N_("The validation did not pass."),
     # -- what a failure means (diagnosis.CONDITIONS) -------------------------------------------
     "condition.crashed": N_(
         "the program ended with an uncaught exception (a SyntaxError, an ImportError …)"

@@ -51,12 +51,12 @@ from app.instructor.views import (
     check_ids,
     diff_lines,
     parse_ids,
-    problem_text,
     reference_data,
     validation_state,
 )
 from app.jobs.validation import PENDING as PENDING_VALIDATION
 from app.markdown import render_inline, render_markdown
+from app.messages import say
 from app.models import KnownWrongAnswer, Question, Role, Submission, Topic, User, db
 
 LANGS = ("zh", "en")
@@ -360,8 +360,8 @@ def _studio_page(
         answers=answers,
         wrong_form=wrong_form or _wrong_form(question),
         wrong_files=wrong_files or {},
-        problems=[problem_text(p) for p in problems],
-        refused=[problem_text(p) for p in refused] if refused else None,
+        problems=[say(p) for p in problems],
+        refused=[say(p) for p in refused] if refused else None,
         history=history,
         submissions=db.session.scalar(
             sa.select(sa.func.count()).where(

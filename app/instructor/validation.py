@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.grading.messages import Message, msg
 from app.jobs import dispatcher
 from app.jobs.validation import (
     PENDING,
@@ -20,8 +21,6 @@ from app.models import Question, db
 
 __all__ = ["publish", "publish_problems", "start_validation", "validate_question"]
 
-STILL_RUNNING = "The validation is still running: wait for it to finish."
-
 
 def start_validation(question: Question) -> dict[str, Any]:
     """Queue the validation for the grading service; a question with nothing to grade (a
@@ -33,31 +32,31 @@ def start_validation(question: Question) -> dict[str, Any]:
     return job
 
 
-def publish_problems(question: Question) -> list[str]:
-    """Why the question cannot be published now (empty when it can)."""
+def publish_problems(question: Question) -> list[Message | str]:
+    """Why the question cannot be published now (empty when it can): messages, and the
+    spec's errors as they are (technical: a path in the spec and what is wrong there)."""
     report = question.validation
     if not report or report.get("version") != question.version:
-        return ["Run the validation for the current version first."]
+        return [msg("validation.run_first")]
     if state_of(report) in PENDING:
-        return [STILL_RUNNING]
-    problems = list(report.get("spec_errors", []))
+        return [msg("validation.still_running")]
+    problems: list[Message | str] = list(report.get("spec_errors", []))
     if report.get("error"):
         problems.append(report["error"])
     reference = report.get("reference")
     if question.is_code and reference and not reference["ok"]:
-        problems.append("The reference solution fails: " + ", ".join(reference["failed_checks"]))
+        problems.append(msg("validation.reference_fails", checks=reference["failed_checks"]))
     for wrong in report.get("wrong", []):
         if not wrong["ok"]:
             problems.append(
-                f"The known-wrong answer '{wrong['name']}' does not fail as expected"
-                f" (verdict {wrong['verdict']})."
+                msg("validation.wrong_passes", name=wrong["name"], verdict=wrong["verdict"])
             )
     if not problems and not report.get("publishable"):
-        problems.append("The validation did not pass.")
+        problems.append(msg("validation.did_not_pass"))
     return problems
 
 
-def publish(question: Question) -> list[str]:
+def publish(question: Question) -> list[Message | str]:
     problems = publish_problems(question)
     if not problems:
         question.published = True

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
-
-from flask_babel import gettext as _
 
 from app.models import Question
 
@@ -25,30 +22,6 @@ def validation_state(question: Question) -> str:
     if report.get("version") != question.version:
         return "stale"
     return "passing" if report.get("publishable") else "failing"
-
-
-_REFERENCE_FAILS = re.compile(r"^The reference solution fails: (.*)$")
-_WRONG_PASSES = re.compile(
-    r"^The known-wrong answer '(.*)' does not fail as expected \(verdict (.*)\)\.$"
-)
-
-
-def problem_text(problem: str) -> str:
-    """A problem from ``validation.publish_problems`` in the interface language (spec
-    errors are technical and stay as they are)."""
-    if problem == "Run the validation for the current version first.":
-        return _("Run the validation for the current version first.")
-    if problem == "The validation is still running: wait for it to finish.":
-        return _("The validation is still running: wait for it to finish.")
-    if match := _REFERENCE_FAILS.match(problem):
-        return _("The reference solution fails: %(checks)s", checks=match.group(1))
-    if match := _WRONG_PASSES.match(problem):
-        return _(
-            "The known-wrong answer “%(name)s” does not fail as expected (verdict %(verdict)s).",
-            name=match.group(1),
-            verdict=match.group(2),
-        )
-    return problem
 
 
 def reference_data(question: Question) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from app.instructor import regrade, stats, validation, versions
 from app.jobs.grading import graded_spec
 from app.models import KnownWrongAnswer, Question, Submission, User, db
 from tests.grading.test_chapter_answers import ANSWERS
+from tests.helpers import en
 
 
 def question(slug: str) -> Question:
@@ -23,7 +24,9 @@ def test_validation_gates_publishing(app, sandbox):
     with app.app_context():
         udp = question("udp-echo")
         udp.published = False
-        assert validation.publish(udp) == ["Run the validation for the current version first."]
+        assert [en(p) for p in validation.publish(udp)] == [
+            "Run the validation for the current version first."
+        ]
         db.session.add(
             KnownWrongAnswer(
                 question=udp,
@@ -46,7 +49,7 @@ def test_validation_gates_publishing(app, sandbox):
         db.session.commit()
         validation.validate_question(udp)
         problems = validation.publish(udp)
-        assert problems and "actually right" in problems[0] and not udp.published
+        assert problems and "actually right" in en(problems[0]) and not udp.published
 
 
 def test_invalid_spec_is_not_publishable(app):
