@@ -113,3 +113,13 @@ def test_on_a_page_the_programs_words_are_code_and_escaped(app):
         "你的客户端崩溃了：第 3 行 <code>ValueError</code>："
         "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>"
     )
+
+
+def test_a_stored_message_whose_parameters_changed_still_reads():
+    assert render({"id": "grade.some_passed", "params": {"passed": "two"}}, "en") == (
+        "two of … required checks passed."
+    )
+
+
+def test_every_placeholder_takes_any_value():
+    assert not [t for t in MESSAGES.values() if re.search(r"%\(\w+\)[^s]", t)]

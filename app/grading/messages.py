@@ -34,8 +34,8 @@ MESSAGES: dict[str, str] = {
         "Nothing to grade: the submission has none of the roles this question checks."
     ),
     "grade.grader_failed": N_("The grader failed on a check; this is not your fault. Try again."),
-    "grade.all_passed": N_("All %(passed)d required checks passed."),
-    "grade.some_passed": N_("%(passed)d of %(graded)d required checks passed."),
+    "grade.all_passed": N_("All %(passed)s required checks passed."),
+    "grade.some_passed": N_("%(passed)s of %(graded)s required checks passed."),
     "grade.with_skipped": N_("%(summary)s Not submitted, so not checked: %(roles)s."),
     # -- one check ---------------------------------------------------------------------
     "check.passed": N_("Passed."),
@@ -273,12 +273,25 @@ def render(
             key: _text(item, lang, translate, data)
             for key, item in (value.get("params") or {}).items()
         }
-        return template % params if params else template
+        return _fill(template, params)
     if is_bilingual(value):
         return value.get(lang) or value["en"]
     if isinstance(value, list) and any(is_message(item) for item in value):
         return _text(value, lang, translate, data)
     return value
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def _fill(template: Any, params: dict[str, Any]) -> Any:
+    """``template % params``; a stored message whose parameters no longer fit its
+    template (renamed since) still reads, with "…" where a value is missing."""
+    if not params:
+        return template
+    return template % _Params(params)  # every placeholder is %(name)s: any value fits
 
 
 def _text(value: Any, lang: str, translate: Translate, data: Callable[[str], str] | None) -> Any:
