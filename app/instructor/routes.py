@@ -623,21 +623,16 @@ def regrade_page(slug: str):
     if ids is None:
         abort(400)
     ids = _regrade_ids(ids, found)
-    rows = db.session.scalars(
-        sa.select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id)
-    ).all()
-    originals = {
-        s.id: s
-        for s in db.session.scalars(
-            sa.select(Submission).where(Submission.id.in_([r.regrade_of for r in rows]))
-        )
-    }
+    pages = db.paginate(
+        regrading.rows(ids), per_page=regrading.PER_PAGE, max_per_page=regrading.PER_PAGE
+    )
     return render_template(
         "instructor/regrade.html",
         question=found,
         ids=ids,
-        rows=rows,
-        originals=originals,
+        pages=pages,
+        rows=pages.items,
+        originals=regrading.originals(pages.items),
         progress=regrading.progress(ids),
     )
 

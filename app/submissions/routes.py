@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import (
     abort,
     jsonify,
@@ -100,24 +101,54 @@ def private_pages(response):
     return response
 
 
+# A history page lists these columns only: never a submission's files or its result (the
+# result of one grading holds its transcripts, up to a hundred kilobytes).
+HISTORY_COLUMNS = (
+    Submission.id,
+    Submission.question_id,
+    Submission.status,
+    Submission.verdict,
+    Submission.score,
+    Submission.created_at,
+    Submission.regrade_of,
+)
+HISTORY_PER_PAGE = 50
+
+
 @bp.get("/history")
 @login_required
 def history():
     slug = request.args.get("question", "")
-    query = (
-        sa.select(Submission)
-        .where(Submission.user_id == current_user.id)
-        .order_by(Submission.id.desc())
-        .limit(200)
-    )
+    mine = [Submission.user_id == current_user.id]
     question = None
     if slug:
         question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
         if question is None or not (question.published or current_user.is_instructor):
             abort(404)
-        query = query.where(Submission.question_id == question.id)
-    submissions = db.session.scalars(query).all()
-    return render_template("submissions/history.html", submissions=submissions, question=question)
+        mine.append(Submission.question_id == question.id)
+    query = (
+        sa.select(Submission)
+        .options(
+            so.load_only(*HISTORY_COLUMNS),
+            so.joinedload(Submission.question).load_only(
+                Question.slug, Question.title_zh, Question.title_en
+            ),
+        )
+        .where(*mine)
+        .order_by(Submission.id.desc())
+    )
+    pages = db.paginate(query, per_page=HISTORY_PER_PAGE, max_per_page=HISTORY_PER_PAGE)
+    total, regrades = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(Submission.regrade_of)).where(*mine)
+    ).one()
+    return render_template(
+        "submissions/history.html",
+        pages=pages,
+        submissions=pages.items,
+        total=total,
+        regrades=regrades,
+        question=question,
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/checks")

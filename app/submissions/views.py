@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import request, url_for
 from flask_login import current_user
 
@@ -160,6 +161,9 @@ def code_questions() -> list[Question]:
     return list(
         db.session.scalars(
             sa.select(Question)
+            .options(
+                so.load_only(Question.slug, Question.order, Question.title_zh, Question.title_en)
+            )
             .where(Question.kind == QuestionKind.CODE.value, Question.published.is_(True))
             .order_by(Question.order, Question.id)
         )
