@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import api, auth, i18n, markdown
+    from app import api, auth, fragments, i18n, markdown
     from app.instructor import bp as instructor_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
@@ -81,4 +81,5 @@ def _register_blueprints(app: Flask) -> None:
     api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
     markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
+    fragments.init_app(app)  # rendered parts of pages, per process
     register_error_handlers(app)  # 400 (incl. CSRF), 404, 500

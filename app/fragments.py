@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from flask import Flask, current_app
 from markupsafe import Markup
 
 MAX_FRAGMENTS = 1024
@@ -45,8 +46,10 @@ class FragmentCache:
             self.hits = self.misses = 0
 
 
-fragments = FragmentCache()
-
-
 def cached(key: Hashable, render: Callable[[], str]) -> Markup:
-    return fragments.get(key, render)
+    """``render()``'s HTML for ``key``, from this application's cache."""
+    return current_app.extensions["fragments"].get(key, render)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["fragments"] = FragmentCache()

@@ -70,8 +70,27 @@ def filtered(filters: Filters) -> sa.Select:
     return query
 
 
+# A list shows titles and labels: never the texts, files or spec of its questions.
+LIST_COLUMNS = (
+    Question.slug,
+    Question.topic_id,
+    Question.order,
+    Question.kind,
+    Question.difficulty,
+    Question.tags,
+    Question.title_zh,
+    Question.title_en,
+)
+
+
+def _listing(query: sa.Select) -> list[Question]:
+    """Questions with their topic (already joined in: no query per topic)."""
+    options = (so.load_only(*LIST_COLUMNS), so.contains_eager(Question.topic))
+    return list(db.session.scalars(query.options(*options)))
+
+
 def listed(filters: Filters) -> list[Question]:
-    return list(db.session.scalars(filtered(filters)))
+    return _listing(filtered(filters))
 
 
 def grouped_by_topic(questions: list[Question]) -> list[tuple[Topic, list[Question]]]:
@@ -181,4 +200,4 @@ def topic_by_slug(slug: str) -> Topic | None:
 
 
 def topic_questions(topic: Topic) -> list[Question]:
-    return list(db.session.scalars(published().where(Question.topic_id == topic.id)))
+    return _listing(published().where(Question.topic_id == topic.id))

@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.models import Question, Submission, db
+from app.pagination import paginate
 from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
 from app.submissions.views import snapshot
@@ -113,6 +114,7 @@ HISTORY_COLUMNS = (
     Submission.regrade_of,
 )
 HISTORY_PER_PAGE = 50
+TITLES = (Question.title_zh, Question.title_en)
 
 
 @bp.get("/history")
@@ -122,7 +124,11 @@ def history():
     mine = [Submission.user_id == current_user.id]
     question = None
     if slug:
-        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        question = db.session.scalar(
+            sa.select(Question)
+            .options(so.load_only(Question.slug, Question.published, *TITLES))
+            .where(Question.slug == slug)
+        )
         if question is None or not (question.published or current_user.is_instructor):
             abort(404)
         mine.append(Submission.question_id == question.id)
@@ -130,17 +136,15 @@ def history():
         sa.select(Submission)
         .options(
             so.load_only(*HISTORY_COLUMNS),
-            so.joinedload(Submission.question).load_only(
-                Question.slug, Question.title_zh, Question.title_en
-            ),
+            so.joinedload(Submission.question).load_only(Question.slug, *TITLES),
         )
         .where(*mine)
         .order_by(Submission.id.desc())
     )
-    pages = db.paginate(query, per_page=HISTORY_PER_PAGE, max_per_page=HISTORY_PER_PAGE)
     total, regrades = db.session.execute(
         sa.select(sa.func.count(), sa.func.count(Submission.regrade_of)).where(*mine)
     ).one()
+    pages = paginate(query, HISTORY_PER_PAGE, total)
     return render_template(
         "submissions/history.html",
         pages=pages,
