@@ -210,7 +210,20 @@ class ApiToken(db.Model):
 class Submission(db.Model):
     __table_args__ = (
         sa.Index("ix_submission_status_created", "status", "created_at"),
-        # Covers the statistics' queries: they never read a row, whose result may be large.
+        # Cover the lists (history, the editor's recent attempts) and the statistics: SQLite
+        # would otherwise walk each row's result (overflow pages) to reach the columns
+        # stored after it.
+        sa.Index(
+            "ix_submission_history",
+            "user_id",
+            "id",
+            "question_id",
+            "status",
+            "verdict",
+            "score",
+            "created_at",
+            "regrade_of",
+        ),
         sa.Index(
             "ix_submission_stats",
             "question_id",

@@ -102,17 +102,6 @@ def private_pages(response):
     return response
 
 
-# A history page lists these columns only: never a submission's files or its result (the
-# result of one grading holds its transcripts, up to a hundred kilobytes).
-HISTORY_COLUMNS = (
-    Submission.id,
-    Submission.question_id,
-    Submission.status,
-    Submission.verdict,
-    Submission.score,
-    Submission.created_at,
-    Submission.regrade_of,
-)
 HISTORY_PER_PAGE = 50
 TITLES = (Question.title_zh, Question.title_en)
 
@@ -135,7 +124,7 @@ def history():
     query = (
         sa.select(Submission)
         .options(
-            so.load_only(*HISTORY_COLUMNS),
+            so.load_only(*views.LISTED),
             so.joinedload(Submission.question).load_only(Question.slug, *TITLES),
         )
         .where(*mine)

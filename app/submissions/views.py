@@ -133,6 +133,7 @@ def last_attempt(question: Question) -> Submission | None:
     """The current user's own last submission of ``question`` (regrades are not theirs)."""
     return db.session.scalar(
         sa.select(Submission)
+        .options(so.load_only(*LISTED))
         .where(
             Submission.user_id == current_user.id,
             Submission.question_id == question.id,
@@ -143,12 +144,25 @@ def last_attempt(question: Question) -> Submission | None:
     )
 
 
+# What a list of submissions shows: never the files or the result (up to 100 KB).
+LISTED = (
+    Submission.id,
+    Submission.question_id,
+    Submission.status,
+    Submission.verdict,
+    Submission.score,
+    Submission.created_at,
+    Submission.regrade_of,
+)
+
+
 def recent_submissions(question: Question, limit: int = 5) -> list[Submission]:
     if not current_user.is_authenticated:
         return []
     return list(
         db.session.scalars(
             sa.select(Submission)
+            .options(so.load_only(*LISTED))  # the files of the last one load on demand
             .where(Submission.user_id == current_user.id, Submission.question_id == question.id)
             .order_by(Submission.id.desc())
             .limit(limit)

@@ -1,4 +1,4 @@
-"""failed checks of each submission, and an index covering the statistics
+"""failed checks of each submission, and indexes covering the lists and statistics
 
 Revision ID: 0005
 Revises: 0003
@@ -35,6 +35,14 @@ def upgrade():
         sa.PrimaryKeyConstraint('submission_id', 'check_id', name=op.f('pk_failed_check')),
     )
     with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_submission_history',
+            [
+                'user_id', 'id', 'question_id', 'status', 'verdict', 'score', 'created_at',
+                'regrade_of',
+            ],
+            unique=False,
+        )
         batch_op.create_index(
             'ix_submission_stats',
             ['question_id', 'regrade_of', 'user_id', 'status', 'verdict', 'created_at'],
@@ -84,4 +92,5 @@ def _copy_failed_checks():
 def downgrade():
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.drop_index('ix_submission_stats')
+        batch_op.drop_index('ix_submission_history')
     op.drop_table('failed_check')
