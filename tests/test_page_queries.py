@@ -177,3 +177,30 @@ def test_stats_from_the_database(app, queries_of):
     # udp-echo has the even submissions: 3 + 120, by 1 + 15 learners; those with i % 3 == 0
     # passed (1 + 40), each of the others failed its one required check.
     assert "udp-echo 123 16 33% (41/123) server-replies ×82 0.0" in text
+
+
+def test_api_submission_list(app):
+    from tests.api.helpers import make_token, make_user
+    from tests.helpers import counting_queries
+
+    me = make_user(app, "api@example.com")
+    token = make_token(app, "api@example.com")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def listed() -> list[str]:
+        with counting_queries(app) as statements:
+            response = client.get("/api/v1/submissions?limit=100", headers=headers)
+        assert response.status_code == 200
+        return statements
+
+    add_submissions(app, [me], ["tcp-echo"], 2)
+    listed()  # the token's first use writes its last_used_at
+    few = listed()
+    add_submissions(app, [me], ["udp-echo", "tcp-handshake", "socket-timeout"], 40)
+    many = listed()
+    assert len(many) == len(few)
+    assert_light(many)
+    body = client.get("/api/v1/submissions?limit=100", headers=headers).get_json()
+    assert len(body["submissions"]) == 42
+    assert {s["question"] for s in body["submissions"]} >= {"tcp-echo", "socket-timeout"}
