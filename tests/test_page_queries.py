@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.instructor.views import validation_state
 from app.models import Question, Submission, Topic, User, db, utcnow
 from tests.instructor.conftest import Studio, question, text_of
 
@@ -151,12 +152,37 @@ def test_studio_lists(app, queries_of):
             Question(slug=f"draft-{i}", topic_id=sockets.id, title_zh="草", title_en="Draft")
             for i in range(15)
         )
+        db.session.add_all(
+            Topic(slug=f"topic-{i:02}", order=100 + i, title_zh="题组", title_en=f"Topic {i}")
+            for i in range(25)
+        )
+        # Validation reports in each state (validation_state): the counts read them in SQL.
+        code = db.session.scalars(sa.select(Question).where(Question.kind == "code")).all()
+        reports = [
+            {"state": "done", "version": 1, "publishable": True},  # passing
+            {"state": "done", "version": 1, "publishable": False},  # failing
+            {"state": "running", "version": 1, "publishable": True},  # running
+            {"state": "done", "version": 0, "publishable": True},  # stale
+        ]
+        for question_, report in zip(code, reports, strict=False):
+            question_.validation = report
         db.session.commit()
+        questions = db.session.scalars(sa.select(Question)).all()
+        expected = (
+            f"{len(questions)} questions · {sum(not q.published for q in questions)} drafts · "
+            f"{sum(q.is_code and validation_state(q) != 'passing' for q in questions)} code "
+            "questions not validated"
+        )
     add_learners(app, 70)
     many = queries_of(admin.client, "/instructor/")
     assert len(many) == dashboard
     assert_light(many)
-    assert text_of(admin.get("/instructor/")).count("Draft") >= 15
+    first = text_of(admin.get("/instructor/"))
+    assert expected in first and "12 questions" not in first
+    assert first.count("Draft") >= 15 and "Page 1 of 2" in first
+    assert "Validation passing" in first and "Validated v0, now v1" in first
+    second = text_of(admin.get("/instructor/?page=2"))
+    assert "Topic 24" in second and "Topic 0 " not in second and expected in second
     listed = queries_of(admin.client, "/instructor/users")
     assert len(listed) == users
     page = admin.get("/instructor/users").get_data(as_text=True)

@@ -12,8 +12,24 @@ import sqlalchemy as sa
 from app.models import LANGS, Question, QuestionKind, User, db
 
 USERS_PER_PAGE = 50
+TOPICS_PER_PAGE = 20
 
 _report = Question.validation
+_report_state = _report["state"].as_string()
+_report_version = _report["version"].as_integer()
+_report_publishable = _report["publishable"].as_boolean()
+# validation_state(q) == "passing", in SQL (a missing report reads as NULL: not passing).
+_PASSING = sa.and_(
+    sa.func.coalesce(_report_state, "").not_in(["queued", "running"]),
+    _report_version == Question.version,
+    _report_publishable.is_(True),
+)
+_CODE = Question.kind == QuestionKind.CODE.value
+_COUNTS = sa.select(
+    sa.func.count(),
+    sa.func.count(sa.case((Question.published.is_(False), 1))),
+    sa.func.count(sa.case((sa.and_(_CODE, _PASSING), None), (_CODE, 1))),
+)
 _DASHBOARD = sa.select(
     Question.id,
     Question.slug,
@@ -24,9 +40,9 @@ _DASHBOARD = sa.select(
     Question.version,
     Question.title_zh,
     Question.title_en,
-    _report["state"].as_string().label("report_state"),
-    _report["version"].as_integer().label("report_version"),
-    _report["publishable"].as_boolean().label("report_publishable"),
+    _report_state.label("report_state"),
+    _report_version.label("report_version"),
+    _report_publishable.label("report_publishable"),
 ).order_by(Question.order, Question.slug)
 
 
@@ -55,9 +71,17 @@ class ListedQuestion:
         return getattr(self, f"{field}_{first}") or getattr(self, f"{field}_{second}") or ""
 
 
-def dashboard_questions() -> list[ListedQuestion]:
-    rows = db.session.execute(_DASHBOARD).all()
+def dashboard_questions(topic_ids: list[int]) -> list[ListedQuestion]:
+    """The questions of these topics (a page of the dashboard)."""
+    rows = db.session.execute(_DASHBOARD.where(Question.topic_id.in_(topic_ids))).all()
     return [_listed(row) for row in rows]
+
+
+def dashboard_counts() -> dict[str, int]:
+    """Over the whole bank: questions, drafts, code questions not validated (passing) for
+    their current version."""
+    total, drafts, unvalidated = db.session.execute(_COUNTS).one()
+    return {"total": total, "drafts": drafts, "unvalidated": unvalidated}
 
 
 def _listed(row: sa.Row) -> ListedQuestion:

@@ -98,20 +98,20 @@ def _topics() -> list[Topic]:
 @bp.get("/")
 @instructor_required
 def dashboard() -> str:
-    topics = _topics()
-    questions = listing.dashboard_questions()
+    pages = paginate(
+        sa.select(Topic).order_by(Topic.order, Topic.slug),
+        listing.TOPICS_PER_PAGE,
+        total=count([], Topic),
+    )
+    topics = list(pages.items)
     by_topic: dict[int, list[listing.ListedQuestion]] = {topic.id: [] for topic in topics}
-    for question in questions:
-        by_topic.setdefault(question.topic_id, []).append(question)
-    counts = {
-        "total": len(questions),
-        "drafts": sum(not q.published for q in questions),
-        "unvalidated": sum(q.is_code and validation_state(q) != "passing" for q in questions),
-    }
+    for question in listing.dashboard_questions(list(by_topic)):
+        by_topic[question.topic_id].append(question)
     return render_template(
         "instructor/dashboard.html",
         groups=[(topic, by_topic[topic.id]) for topic in topics],
-        counts=counts,
+        counts=listing.dashboard_counts(),
+        pages=pages,
     )
 
 
