@@ -189,6 +189,10 @@ def test_studio_lists(app, queries_of):
     assert page.count('data-label="Email"') == 50 and "Page 1 of 2" in page
     second = admin.get("/instructor/users?page=2&q=many").get_data(as_text=True)
     assert second.count('class="role-form"') == 20
+    action = re.search(r'action="(/instructor/users/\d+/role\?[^"]+)"', second).group(1)
+    assert action.endswith("q=many&amp;page=2")  # a change of role comes back to this page
+    back = admin.post(action.replace("&amp;", "&"), data={"role": "instructor"})
+    assert back.headers["Location"] == "/instructor/users?q=many&page=2"
 
 
 def test_stats_from_the_database(app, queries_of):

@@ -707,7 +707,10 @@ def change_role(user_id: int) -> Response:
     if user is None:
         abort(404)
     form = RoleForm()
-    back = redirect(url_for("instructor.users", q=request.args.get("q") or None), 303)
+    page = request.args.get("page", type=int)
+    back = redirect(
+        url_for("instructor.users", q=request.args.get("q") or None, page=page or None), 303
+    )
     if not form.validate_on_submit():
         flash(_("Choose a role."), "error")
         return back
