@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import api, auth, i18n, markdown, messages
+    from app import api, auth, fragments, i18n, markdown, messages
     from app.instructor import bp as instructor_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
@@ -82,4 +82,5 @@ def _register_blueprints(app: Flask) -> None:
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
     markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
     messages.init_app(app)  # Jinja filter `say`: the grader's messages in the reader's language
+    fragments.init_app(app)  # rendered parts of pages, per process
     register_error_handlers(app)  # 400 (incl. CSRF), 404, 500

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request, session
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
+from flask_babel import get_locale, get_translations
 
 from app.auth.urls import safe_next_url
 
@@ -74,7 +83,29 @@ def _vary_on_language(response: Response) -> Response:
     return response
 
 
+def _translations():
+    """This request's catalogue, looked up once: Flask-Babel resolves the locale and the
+    domain on every string, a few hundred times on a long list (the templates' ``_()``)."""
+    if not has_request_context():
+        return get_translations()
+    found = getattr(request, "_translations", None)
+    if found is None:
+        found = request._translations = get_translations()  # type: ignore[attr-defined]
+    return found
+
+
+def _install_template_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app: Flask) -> None:
+    _install_template_gettext(app)
     app.register_blueprint(bp)
     app.context_processor(_template_context)
     app.after_request(_vary_on_language)

@@ -5,12 +5,18 @@ through :func:`render_markdown`. Raw HTML in the source is not interpreted (``ht
 and the output is sanitized with an allow-list as a second line of defence, so a bank file
 or an instructor's text can never inject scripts, event handlers or ``javascript:`` links.
 
+Rendering is memoized per source text (an LRU per process): a question page renders each
+prompt, answer and explanation once per question version and language, not per request.
+The key is the text itself rather than (question, version, language) because a draft is
+edited in place without a new version: a key of content can never serve a stale page.
+
 The Pygments CSS lives in ``static/css/pygments.css``; regenerate it with
 ``python -m app.markdown > static/css/pygments.css``.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -24,7 +30,15 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-__all__ = ["highlight_code", "pygments_css", "render_inline", "render_markdown", "sanitize"]
+__all__ = [
+    "cache_clear",
+    "cache_info",
+    "highlight_code",
+    "pygments_css",
+    "render_inline",
+    "render_markdown",
+    "sanitize",
+]
 
 PYGMENTS_STYLE = "default"
 CODE_CLASS = "highlight"
@@ -51,6 +65,10 @@ ALLOWED_CLASSES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
+# Rendered texts kept per process (each a few KB of HTML): the whole bank in both
+# languages fits several times over.
+CACHE_SIZE = 2048
+
 
 def _highlight_fence(code: str, lang: str, _attrs: str) -> str:
     return str(highlight_code(code, lang))
@@ -63,12 +81,17 @@ _MD.enable("strikethrough")
 
 def highlight_code(code: str, lang: str = "python") -> Markup:
     """A ``<pre class="highlight"><code>`` block, coloured by Pygments when ``lang`` is known."""
+    return Markup(_highlight(code, lang))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _highlight(code: str, lang: str) -> str:
     try:
         lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=True) if lang else None
     except ClassNotFound:
         lexer = None
     body = highlight(code, lexer, _FORMATTER) if lexer else str(escape(code))
-    return Markup(f'<pre class="{CODE_CLASS}"><code>{body}</code></pre>')
+    return f'<pre class="{CODE_CLASS}"><code>{body}</code></pre>'
 
 
 def sanitize(html: str) -> str:
@@ -105,19 +128,42 @@ def render_markdown(text: str | None, top_level: int | None = None) -> Markup:
     """
     if not text:
         return Markup("")
+    return Markup(_render_block(text, top_level))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _render_block(text: str, top_level: int | None) -> str:
     env: dict[str, Any] = {}
     tokens = _MD.parse(text, env)
     if top_level:
         _shift_headings(tokens, top_level)
     html = _MD.renderer.render(tokens, _MD.options, env)
-    return Markup(sanitize(html))
+    return sanitize(html)
 
 
 def render_inline(text: str | None) -> Markup:
     """Render one line of inline Markdown (emphasis, code, links) without a ``<p>``."""
     if not text:
         return Markup("")
-    return Markup(sanitize(_MD.renderInline(text)))
+    return Markup(_render_inline(text))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _render_inline(text: str) -> str:
+    return sanitize(_MD.renderInline(text))
+
+
+_CACHES = (_render_block, _render_inline, _highlight)
+
+
+def cache_info() -> dict[str, Any]:
+    """Hits and misses of each memoized renderer (tests, benchmarks)."""
+    return {cache.__name__.lstrip("_"): cache.cache_info() for cache in _CACHES}
+
+
+def cache_clear() -> None:
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 def pygments_css() -> str:

@@ -208,7 +208,32 @@ class ApiToken(db.Model):
 
 
 class Submission(db.Model):
-    __table_args__ = (sa.Index("ix_submission_status_created", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_submission_status_created", "status", "created_at"),
+        # Cover the lists (history, the editor's recent attempts) and the statistics: SQLite
+        # would otherwise walk each row's result (overflow pages) to reach the columns
+        # stored after it.
+        sa.Index(
+            "ix_submission_history",
+            "user_id",
+            "id",
+            "question_id",
+            "status",
+            "verdict",
+            "score",
+            "created_at",
+            "regrade_of",
+        ),
+        sa.Index(
+            "ix_submission_stats",
+            "question_id",
+            "regrade_of",
+            "user_id",
+            "status",
+            "verdict",
+            "created_at",
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(
@@ -237,6 +262,56 @@ class Submission(db.Model):
 
     user: so.Mapped[User] = so.relationship()
     question: so.Mapped[Question] = so.relationship()
+    failed_checks: so.Mapped[list[FailedCheck]] = so.relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FailedCheck(db.Model):
+    """A required check a submission's result failed, one row each: the statistics count
+    these instead of reading every result (each up to a hundred kilobytes of JSON).
+    Kept in step with ``Submission.result`` by :func:`store_failed_checks` (the grading
+    writes with UPDATE statements) and the flush hook below (the ORM)."""
+
+    submission_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True
+    )
+    check_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+
+
+def failed_required_checks(result: dict[str, Any] | None) -> list[str]:
+    """The ids of the required checks ``result`` failed, each once, in order."""
+    found: dict[str, None] = {}
+    for check in (result or {}).get("checks") or []:
+        if isinstance(check, dict) and check.get("required") and check.get("status") == "failed":
+            found.setdefault(str(check.get("id"))[:64], None)
+    return list(found)
+
+
+def store_failed_checks(session: so.Session, submission_id: int, result: dict | None) -> None:
+    """Replace ``submission_id``'s rows (for writers that bypass the ORM)."""
+    session.execute(sa.delete(FailedCheck).where(FailedCheck.submission_id == submission_id))
+    rows = [{"submission_id": submission_id, "check_id": c} for c in failed_required_checks(result)]
+    if rows:
+        session.execute(sa.insert(FailedCheck), rows)
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _failed_checks_follow_results(session: so.Session, _context, _instances) -> None:
+    for submission in [*session.new, *session.dirty]:
+        if not isinstance(submission, Submission):
+            continue
+        state = sa.inspect(submission)
+        if not state.pending and not state.attrs.result.history.has_changes():
+            continue
+        wanted = failed_required_checks(submission.result)
+        with session.no_autoflush:
+            current = list(submission.failed_checks)
+        for row in current:
+            if row.check_id not in wanted:
+                submission.failed_checks.remove(row)
+        have = {row.check_id for row in current}
+        submission.failed_checks.extend(FailedCheck(check_id=c) for c in wanted if c not in have)
 
 
 class ConceptReview(db.Model):

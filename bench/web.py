@@ -1,10 +1,15 @@
-"""Submit-to-verdict through the web app, against the engine's own grading time, measured
-side by side in one run; then a burst of 50 submissions from 10 users.
+"""The web app measured side by side, in two parts.
 
-Starts the app as `make run` does (gunicorn, embedded workers) on a throwaway SQLite
-database, creates users and API tokens with the CLI, and talks to the JSON API.
+``--part grading`` (the default): submit-to-verdict through the web app, against the
+engine's own grading time; then a burst of 50 submissions from 10 users. Starts the app as
+`make run` does (gunicorn, embedded workers) on a throwaway SQLite database, creates users
+and API tokens with the CLI, and talks to the JSON API.
 
-    .venv/bin/python bench/web.py [--rounds 8] [--burst 50] [--users 10]
+``--part pages``: a question page's req/s against a hello-world Flask template served the
+same way, and the history and statistics pages' latency with 10,000 submissions
+(bench/pages.py).
+
+    .venv/bin/python bench/web.py [--part grading|pages|all] [--rounds 8] [--burst 50]
 """
 
 from __future__ import annotations
@@ -74,7 +79,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--burst", type=int, default=50)
     parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--part", choices=("grading", "pages", "all"), default="grading")
+    parser.add_argument("--submissions", type=int, default=10_000)
+    parser.add_argument("--learners", type=int, default=40)
+    parser.add_argument("--result-kb", type=int, default=105)
+    parser.add_argument("--page-rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--runs", type=int, default=50, help="sequential requests per page")
     args = parser.parse_args()
+    if args.part in ("pages", "all"):
+        from bench import pages
+
+        pages.run(args)
+    if args.part in ("grading", "all"):
+        grading(args)
+
+
+def grading(args: argparse.Namespace) -> None:
     if problem := sandbox_problem():
         sys.exit(f"no sandbox: {problem}")
     _, questions = read_directory(BUILTIN_BANK)

@@ -16,6 +16,7 @@ from tests.helpers import (
     AuthActions,
     LiveServer,
     compile_translations,
+    counting_queries,
     make_app,
     require,
     web_user_ids,
@@ -106,3 +107,16 @@ def workers(app):
     dispatcher.start()
     yield dispatcher
     dispatcher.stop()
+
+
+@pytest.fixture
+def queries_of(app):
+    """``queries_of(client, url)``: the SQL statements one GET runs (status 200 checked)."""
+
+    def run(client, url: str) -> list[str]:
+        with counting_queries(app) as statements:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return statements
+
+    return run

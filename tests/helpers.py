@@ -131,6 +131,28 @@ class AuthActions:
         )
 
 
+@contextlib.contextmanager
+def counting_queries(app):
+    """The SQL statements ``app``'s engine runs inside the block (a list, filled as they
+    run): ``with counting_queries(app) as statements: client.get(url)``."""
+    import sqlalchemy as sa
+
+    from app.models import db
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
 def bank_spec(slug: str) -> dict:
     """The grading spec of ``slug`` in the built-in bank's files."""
     from app.bank.files import read_directory

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import jsonify, request
 from werkzeug.wrappers import Response
 
@@ -23,6 +24,7 @@ from app.bank.files import DIFFICULTIES, KINDS, SLUG
 from app.models import Question, Submission, db
 from app.questions import queries
 from app.submissions.service import Rejected, can_view, create_submission
+from app.submissions.views import LISTED
 
 SUBMISSION_FIELDS = ("question", "files")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -123,6 +125,10 @@ def submissions() -> Response:
     limit = _limit()
     query = (
         sa.select(Submission)
+        .options(  # the summary's columns: never the files or the result
+            so.load_only(*LISTED, Submission.finished_at),
+            so.joinedload(Submission.question).load_only(Question.slug),
+        )
         .where(Submission.user_id == user.id)
         .order_by(Submission.id.desc())
         .limit(limit)

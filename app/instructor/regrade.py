@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.jobs import dispatcher
-from app.models import Question, Submission, SubmissionStatus, db
+from app.models import Question, Submission, SubmissionStatus, User, db
 
 
 def regrade(question: Question) -> list[int]:
     originals = db.session.scalars(
         sa.select(Submission)
+        .options(so.load_only(Submission.id, Submission.user_id, Submission.files))
         .where(Submission.question_id == question.id, Submission.regrade_of.is_(None))
         .order_by(Submission.id)
     ).all()
@@ -35,6 +37,39 @@ def regrade(question: Question) -> list[int]:
     for submission in created:
         dispatcher().enqueue(submission.id)
     return [s.id for s in created]
+
+
+PER_PAGE = 50
+# What a regrade page shows of a submission: never its files or its result.
+LISTED = (
+    Submission.id,
+    Submission.user_id,
+    Submission.question_version,
+    Submission.status,
+    Submission.verdict,
+    Submission.regrade_of,
+)
+
+
+def rows(ids: list[int]) -> sa.Select:
+    """The regrades ``ids`` with their learner's email, in one query."""
+    return (
+        sa.select(Submission)
+        .options(so.load_only(*LISTED), so.joinedload(Submission.user).load_only(User.email))
+        .where(Submission.id.in_(ids))
+        .order_by(Submission.id)
+    )
+
+
+def originals(regrades: list[Submission]) -> dict[int, Submission]:
+    """The submissions ``regrades`` regrade, by id, in one query."""
+    wanted = [r.regrade_of for r in regrades if r.regrade_of is not None]
+    if not wanted:
+        return {}
+    found = db.session.scalars(
+        sa.select(Submission).options(so.load_only(*LISTED)).where(Submission.id.in_(wanted))
+    )
+    return {s.id: s for s in found}
 
 
 def progress(ids: list[int]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import (
     abort,
     current_app,
@@ -32,7 +33,7 @@ from app.bank.importer import ImportConflict, import_chapter
 from app.bank.loader import GRADED_FIELDS, record_version
 from app.grading.spec import SpecSyntaxError, dump_spec_yaml
 from app.i18n import current_lang
-from app.instructor import bp, reference, stats, validation, versions
+from app.instructor import bp, listing, reference, stats, validation, versions
 from app.instructor import regrade as regrading
 from app.instructor.access import admin_required, instructor_required, visible_questions
 from app.instructor.forms import (
@@ -58,6 +59,7 @@ from app.jobs.validation import PENDING as PENDING_VALIDATION
 from app.markdown import render_inline, render_markdown
 from app.messages import say
 from app.models import KnownWrongAnswer, Question, Role, Submission, Topic, User, db
+from app.pagination import count, paginate
 
 LANGS = ("zh", "en")
 MARKDOWN_FIELDS = ("prompt", "answer", "explanation")
@@ -68,8 +70,12 @@ def _studio_helpers() -> dict[str, Any]:
     return {"validation_state": validation_state}
 
 
-def _question(slug: str) -> Question:
-    question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+def _question(slug: str, *columns: Any) -> Question:
+    """The question (404 if none); with ``columns``, only those are loaded."""
+    query = sa.select(Question).where(Question.slug == slug)
+    if columns:
+        query = query.options(so.load_only(*columns))
+    question = db.session.scalar(query)
     if question is None:
         abort(404)
     return question
@@ -92,22 +98,20 @@ def _topics() -> list[Topic]:
 @bp.get("/")
 @instructor_required
 def dashboard() -> str:
-    topics = _topics()
-    questions = db.session.scalars(
-        sa.select(Question).order_by(Question.order, Question.slug)
-    ).all()
-    by_topic: dict[int, list[Question]] = {topic.id: [] for topic in topics}
-    for question in questions:
-        by_topic.setdefault(question.topic_id, []).append(question)
-    counts = {
-        "total": len(questions),
-        "drafts": sum(not q.published for q in questions),
-        "unvalidated": sum(q.is_code and validation_state(q) != "passing" for q in questions),
-    }
+    pages = paginate(
+        sa.select(Topic).order_by(Topic.order, Topic.slug),
+        listing.TOPICS_PER_PAGE,
+        total=count([], Topic),
+    )
+    topics = list(pages.items)
+    by_topic: dict[int, list[listing.ListedQuestion]] = {topic.id: [] for topic in topics}
+    for question in listing.dashboard_questions(list(by_topic)):
+        by_topic[question.topic_id].append(question)
     return render_template(
         "instructor/dashboard.html",
         groups=[(topic, by_topic[topic.id]) for topic in topics],
-        counts=counts,
+        counts=listing.dashboard_counts(),
+        pages=pages,
     )
 
 
@@ -618,26 +622,19 @@ def regrade(slug: str) -> Response:
 @bp.get("/questions/<slug>/regrade")
 @instructor_required
 def regrade_page(slug: str):
-    found = _question(slug)
+    found = _question(slug, Question.slug, Question.version, Question.topic_id)
     ids = parse_ids(request.args.get("ids"))
     if ids is None:
         abort(400)
     ids = _regrade_ids(ids, found)
-    rows = db.session.scalars(
-        sa.select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id)
-    ).all()
-    originals = {
-        s.id: s
-        for s in db.session.scalars(
-            sa.select(Submission).where(Submission.id.in_([r.regrade_of for r in rows]))
-        )
-    }
+    pages = paginate(regrading.rows(ids), regrading.PER_PAGE, total=len(ids))
     return render_template(
         "instructor/regrade.html",
         question=found,
         ids=ids,
-        rows=rows,
-        originals=originals,
+        pages=pages,
+        rows=pages.items,
+        originals=regrading.originals(pages.items),
         progress=regrading.progress(ids),
     )
 
@@ -687,12 +684,16 @@ def topic_stats_csv(slug: str) -> Response:
 @admin_required
 def users():
     search = request.args.get("q", "").strip()
-    query = sa.select(User).order_by(User.email).limit(500)
-    if search:
-        query = query.where(User.email.contains(search.lower()))
+    where = listing.user_search(search)
+    pages = paginate(
+        sa.select(User).where(*where).order_by(User.email, User.id),
+        listing.USERS_PER_PAGE,
+        total=count(where, User),
+    )
     return render_template(
         "instructor/users.html",
-        users=db.session.scalars(query).all(),
+        pages=pages,
+        users=pages.items,
         search=search,
         roles=ROLE_LABELS,
         form=RoleForm(),
@@ -706,7 +707,10 @@ def change_role(user_id: int) -> Response:
     if user is None:
         abort(404)
     form = RoleForm()
-    back = redirect(url_for("instructor.users", q=request.args.get("q") or None), 303)
+    page = request.args.get("page", type=int)
+    back = redirect(
+        url_for("instructor.users", q=request.args.get("q") or None, page=page or None), 303
+    )
     if not form.validate_on_submit():
         flash(_("Choose a role."), "error")
         return back

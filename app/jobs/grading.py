@@ -18,7 +18,14 @@ from flask import current_app
 from app.grading.engine import grade
 from app.grading.messages import render
 from app.jobs.events import publish
-from app.models import QuestionVersion, Submission, SubmissionStatus, db, utcnow
+from app.models import (
+    QuestionVersion,
+    Submission,
+    SubmissionStatus,
+    db,
+    store_failed_checks,
+    utcnow,
+)
 
 QUEUED, RUNNING = SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value
 DONE, ERROR = SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value
@@ -145,6 +152,8 @@ def _finish(
     else:
         values.update(verdict="error", score=0.0)
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount
+    if stored and result is not None:
+        store_failed_checks(db.session, submission_id, result)  # in the same transaction
     db.session.commit()
     if stored:
         _try_publish(

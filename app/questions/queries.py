@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from itertools import groupby
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.bank.files import DIFFICULTIES, KINDS
-from app.models import Question, Topic, db
+from app.models import LANGS, Question, Topic, db
 
 MAX_SEARCH = 100
 
@@ -69,8 +70,27 @@ def filtered(filters: Filters) -> sa.Select:
     return query
 
 
+# A list shows titles and labels: never the texts, files or spec of its questions.
+LIST_COLUMNS = (
+    Question.slug,
+    Question.topic_id,
+    Question.order,
+    Question.kind,
+    Question.difficulty,
+    Question.tags,
+    Question.title_zh,
+    Question.title_en,
+)
+
+
+def _listing(query: sa.Select) -> list[Question]:
+    """Questions with their topic (already joined in: no query per topic)."""
+    options = (so.load_only(*LIST_COLUMNS), so.contains_eager(Question.topic))
+    return list(db.session.scalars(query.options(*options)))
+
+
 def listed(filters: Filters) -> list[Question]:
-    return list(db.session.scalars(filtered(filters)))
+    return _listing(filtered(filters))
 
 
 def grouped_by_topic(questions: list[Question]) -> list[tuple[Topic, list[Question]]]:
@@ -87,22 +107,92 @@ def all_tags() -> list[str]:
     return sorted(tags, key=str.lower)
 
 
+# What a question page reads on every request; the texts (Markdown) and the validation
+# report are read only when the page's cached text is rendered again (app/fragments.py).
+PAGE_COLUMNS = (
+    Question.slug,
+    Question.topic_id,
+    Question.order,
+    Question.kind,
+    Question.difficulty,
+    Question.tags,
+    Question.title_zh,
+    Question.title_en,
+    Question.roles,
+    Question.starter_files,
+    Question.published,
+    Question.version,
+    Question.updated_at,
+)
+
+
 def published_question(slug: str) -> Question | None:
     return db.session.scalar(
-        sa.select(Question).where(Question.slug == slug, Question.published.is_(True))
+        sa.select(Question)
+        .options(so.load_only(*PAGE_COLUMNS), so.joinedload(Question.topic))
+        .where(Question.slug == slug, Question.published.is_(True))
     )
 
 
-def neighbours(question: Question) -> tuple[Question | None, Question | None]:
-    """The previous and next published question in reading order (across topics)."""
-    ids = list(db.session.scalars(published().with_only_columns(Question.id)))
-    try:
-        position = ids.index(question.id)
-    except ValueError:
-        return None, None
-    before = db.session.get(Question, ids[position - 1]) if position > 0 else None
-    after = db.session.get(Question, ids[position + 1]) if position + 1 < len(ids) else None
-    return before, after
+@dataclass(frozen=True)
+class Neighbour:
+    slug: str
+    title: str
+
+
+def _title(row: sa.Row, prefix: str, lang: str) -> str:
+    first, second = (lang, "en" if lang == "zh" else "zh") if lang in LANGS else ("en", "zh")
+    return getattr(row, f"{prefix}_{first}") or getattr(row, f"{prefix}_{second}") or ""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a published question stands in reading order, and what its page depends on
+    beyond its own row (the neighbours' titles, its topic's title): a question page's
+    cache key, from one light query."""
+
+    id: int
+    version: int
+    updated_at: object
+    topic: tuple[str, str]
+    before: Neighbour | None
+    after: Neighbour | None
+
+
+# Built once: constructing a statement costs as much as running this one.
+_READING_ORDER = published().with_only_columns(
+    Question.id,
+    Question.slug,
+    Question.version,
+    Question.updated_at,
+    Question.title_zh,
+    Question.title_en,
+    Topic.slug.label("topic_slug"),
+    Topic.title_zh.label("topic_zh"),
+    Topic.title_en.label("topic_en"),
+)
+
+
+def placed(slug: str, lang: str) -> Placed | None:
+    rows = db.session.execute(_READING_ORDER).all()
+    position = next((i for i, row in enumerate(rows) if row.slug == slug), None)
+    if position is None:
+        return None
+
+    def at(index: int) -> Neighbour | None:
+        if not 0 <= index < len(rows):
+            return None
+        return Neighbour(rows[index].slug, _title(rows[index], "title", lang))
+
+    row = rows[position]
+    return Placed(
+        id=row.id,
+        version=row.version,
+        updated_at=row.updated_at,
+        topic=(row.topic_slug, _title(row, "topic", lang)),
+        before=at(position - 1),
+        after=at(position + 1),
+    )
 
 
 def topic_by_slug(slug: str) -> Topic | None:
@@ -110,4 +200,4 @@ def topic_by_slug(slug: str) -> Topic | None:
 
 
 def topic_questions(topic: Topic) -> list[Question]:
-    return list(db.session.scalars(published().where(Question.topic_id == topic.id)))
+    return _listing(published().where(Question.topic_id == topic.id))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
+from app.fragments import cached
 from app.i18n import current_lang
 from app.questions import bp, queries
 from app.questions.queries import Filters
@@ -39,16 +41,48 @@ def topic(slug: str) -> str:
 
 @bp.get("/questions/<slug>")
 def question(slug: str) -> str:
-    found = queries.published_question(slug)
-    if found is None:
-        abort(404)
-    before, after = queries.neighbours(found)
     lang = current_lang()
-    return render_template(
-        "questions/question.html",
-        question=found,
-        key_points=found.key_points(lang),
-        reveal=request.args.get("reveal") == "1",
-        previous=before,
-        next_question=after,
+    place = queries.placed(slug, lang)
+    if place is None:
+        abort(404)
+    reveal = request.args.get("reveal") == "1"
+    # Everything but the editor is the same for every visitor of this version in this
+    # language: rendered once (Markdown, Pygments, the template) and kept (app/fragments.py).
+    version = (place.id, place.version, place.updated_at, lang)
+    answer_key = (*version, reveal, place.before, place.after)
+
+    def page() -> str:
+        found = queries.published_question(slug)
+        if found is None:  # unpublished since
+            abort(404)
+        text = cached(
+            ("question-text", *version),
+            lambda: render_template(
+                "questions/_question_text.html", question=found, key_points=found.key_points(lang)
+            ),
+        )
+        answer = cached(
+            ("question-answer", *answer_key),
+            lambda: render_template(
+                "questions/_question_answer.html",
+                question=found,
+                reveal=reveal,
+                previous=place.before,
+                next_question=place.after,
+            ),
+        )
+        return render_template("questions/question.html", question=found, text=text, answer=answer)
+
+    if _same_for_every_visitor():
+        return cached(("question-page", *answer_key, place.topic, request.full_path), page)
+    return page()
+
+
+def _same_for_every_visitor() -> bool:
+    """An anonymous visitor with no message waiting, on the page's own address (its links
+    back carry the query string): the whole page is one of a few per question version."""
+    return (
+        not current_user.is_authenticated
+        and not session.get("_flashes")
+        and request.query_string in (b"", b"reveal=1")
     )

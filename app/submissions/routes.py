@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import (
     abort,
     jsonify,
@@ -14,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.models import Question, Submission, db
+from app.pagination import paginate
 from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
 from app.submissions.views import snapshot
@@ -100,24 +102,46 @@ def private_pages(response):
     return response
 
 
+HISTORY_PER_PAGE = 50
+TITLES = (Question.title_zh, Question.title_en)
+
+
 @bp.get("/history")
 @login_required
 def history():
     slug = request.args.get("question", "")
-    query = (
-        sa.select(Submission)
-        .where(Submission.user_id == current_user.id)
-        .order_by(Submission.id.desc())
-        .limit(200)
-    )
+    mine = [Submission.user_id == current_user.id]
     question = None
     if slug:
-        question = db.session.scalar(sa.select(Question).where(Question.slug == slug))
+        question = db.session.scalar(
+            sa.select(Question)
+            .options(so.load_only(Question.slug, Question.published, *TITLES))
+            .where(Question.slug == slug)
+        )
         if question is None or not (question.published or current_user.is_instructor):
             abort(404)
-        query = query.where(Submission.question_id == question.id)
-    submissions = db.session.scalars(query).all()
-    return render_template("submissions/history.html", submissions=submissions, question=question)
+        mine.append(Submission.question_id == question.id)
+    query = (
+        sa.select(Submission)
+        .options(
+            so.load_only(*views.LISTED),
+            so.joinedload(Submission.question).load_only(Question.slug, *TITLES),
+        )
+        .where(*mine)
+        .order_by(Submission.id.desc())
+    )
+    total, regrades = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(Submission.regrade_of)).where(*mine)
+    ).one()
+    pages = paginate(query, HISTORY_PER_PAGE, total)
+    return render_template(
+        "submissions/history.html",
+        pages=pages,
+        submissions=pages.items,
+        total=total,
+        regrades=regrades,
+        question=question,
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/checks")

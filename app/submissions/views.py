@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import request, url_for
 from flask_login import current_user
 
@@ -134,6 +135,7 @@ def last_attempt(question: Question) -> Submission | None:
     """The current user's own last submission of ``question`` (regrades are not theirs)."""
     return db.session.scalar(
         sa.select(Submission)
+        .options(so.load_only(*LISTED))
         .where(
             Submission.user_id == current_user.id,
             Submission.question_id == question.id,
@@ -144,12 +146,25 @@ def last_attempt(question: Question) -> Submission | None:
     )
 
 
+# What a list of submissions shows: never the files or the result (up to 100 KB).
+LISTED = (
+    Submission.id,
+    Submission.question_id,
+    Submission.status,
+    Submission.verdict,
+    Submission.score,
+    Submission.created_at,
+    Submission.regrade_of,
+)
+
+
 def recent_submissions(question: Question, limit: int = 5) -> list[Submission]:
     if not current_user.is_authenticated:
         return []
     return list(
         db.session.scalars(
             sa.select(Submission)
+            .options(so.load_only(*LISTED))  # the files of the last one load on demand
             .where(Submission.user_id == current_user.id, Submission.question_id == question.id)
             .order_by(Submission.id.desc())
             .limit(limit)
@@ -162,6 +177,9 @@ def code_questions() -> list[Question]:
     return list(
         db.session.scalars(
             sa.select(Question)
+            .options(
+                so.load_only(Question.slug, Question.order, Question.title_zh, Question.title_en)
+            )
             .where(Question.kind == QuestionKind.CODE.value, Question.published.is_(True))
             .order_by(Question.order, Question.id)
         )

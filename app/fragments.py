@@ -1,0 +1,55 @@
+"""Rendered HTML fragments kept per process, keyed by everything they depend on.
+
+A question page's text (title, prompt, key points, answer, explanation: Markdown and
+Pygments) is the same for every visitor of one question version in one language; only the
+editor, the account links and the CSP nonce differ. :func:`cached` renders such a part once
+and serves it from memory until its key changes (the question's version or ``updated_at``,
+the language, the neighbours' titles...). Bounded: least recently used keys go first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from flask import Flask, current_app
+from markupsafe import Markup
+
+MAX_FRAGMENTS = 1024
+
+
+class FragmentCache:
+    def __init__(self, size: int = MAX_FRAGMENTS) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._items: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+            self.misses += 1
+        html = Markup(render())  # outside the lock: two threads may both render once
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+def cached(key: Hashable, render: Callable[[], str]) -> Markup:
+    """``render()``'s HTML for ``key``, from this application's cache."""
+    return current_app.extensions["fragments"].get(key, render)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["fragments"] = FragmentCache()

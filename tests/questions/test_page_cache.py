@@ -1,0 +1,56 @@
+"""The question page renders its Markdown once per version and language, and never serves
+a stale or someone else's page from its cache."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app import markdown
+from app.models import Question, db
+
+
+def test_second_visit_is_one_query_and_no_rendering(app, client, queries_of):
+    first = client.get("/questions/tcp-echo").get_data(as_text=True)
+    renders = markdown.cache_info()["render_block"].misses
+    statements = queries_of(client, "/questions/tcp-echo")
+    assert len(statements) == 1  # where the page stands in reading order, nothing else
+    assert markdown.cache_info()["render_block"].misses == renders
+    again = client.get("/questions/tcp-echo").get_data(as_text=True)
+    assert _without_nonce(again) == _without_nonce(first)
+    assert "csrf" not in again.lower()  # nothing of one visitor's session in a shared page
+    assert "Set-Cookie" not in client.get("/questions/tcp-echo").headers
+    zh = client.get("/questions/tcp-echo", headers={"Accept-Language": "zh-CN"})
+    assert 'lang="zh-Hans"' in zh.get_data(as_text=True) and "TCP 回显" in zh.get_data(as_text=True)
+
+
+def test_an_edit_shows_at_once(app, client):
+    assert "Freshly edited" not in client.get("/questions/tcp-echo").get_data(as_text=True)
+    with app.app_context():
+        found = db.session.scalar(sa.select(Question).where(Question.slug == "tcp-echo"))
+        found.prompt_en = "**Freshly edited** prompt."  # in place: no new version
+        db.session.commit()
+    page = client.get("/questions/tcp-echo").get_data(as_text=True)
+    assert "<strong>Freshly edited</strong> prompt." in page
+    with app.app_context():
+        db.session.execute(sa.update(Question).values(published=False))
+        db.session.commit()
+    assert client.get("/questions/tcp-echo").status_code == 404
+
+
+def test_signed_in_visitors_and_messages_are_not_served_the_shared_page(app, client, auth):
+    client.get("/questions/tcp-echo")  # cached for anonymous visitors
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "A message for this visitor")]
+    assert "A message for this visitor" in client.get("/questions/tcp-echo").get_data(as_text=True)
+    assert "A message" not in client.get("/questions/tcp-echo").get_data(as_text=True)
+    auth.register()
+    page = client.get("/questions/tcp-echo").get_data(as_text=True)
+    assert 'id="editor-form"' in page and "learner@example.com" in page
+    assert "Sign in to submit" not in page
+    assert "Freshly" not in page
+
+
+def _without_nonce(html: str) -> str:
+    import re
+
+    return re.sub(r'nonce="[^"]*"', "", html)
