@@ -40,13 +40,23 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    # One name per deployment sharing a Redis: the RQ queue and the Socket.IO channel
+    # derive from it (pub/sub ignores Redis database numbers).
+    deployment = os.environ.get("LOOPBACK_DEPLOYMENT", "").strip() or "loopback"
     return {
         "SECRET_KEY": (os.environ.get("SECRET_KEY") or instance_secret_key(instance_path))
         if secret
         else None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
-        "GRADING_QUEUE": os.environ.get("GRADING_QUEUE", "loopback-grading"),
+        "DEPLOYMENT": deployment,
+        "GRADING_QUEUE": os.environ.get("GRADING_QUEUE") or f"{deployment}-grading",
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or f"{deployment}-socketio",
+        # "gevent" under `make run`/`make run-scaled` (gunicorn's gevent worker); tests and
+        # `flask run` use threads.
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+        # Open Socket.IO connections one signed-in user may hold in one web process.
+        "SOCKETS_PER_USER": _env_int("SOCKETS_PER_USER", 20),
         "GRADING_WORKERS": _env_int("GRADING_WORKERS", 2),
         # "auto": start this process's part of the dispatcher (the web's event relay) with
         # the first request, not for CLI commands.

@@ -56,9 +56,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"] or None,
+        channel=app.config["SOCKETIO_CHANNEL"],
+        # The page connects over WebSocket only: no long-polling session to pin to one
+        # process, so several web processes need no sticky sessions.
+        transports=["websocket"],
     )
+    from app.submissions import socket_gate
+
+    socket_gate.init_app(app)  # 401 without a user, 429 past SOCKETS_PER_USER
 
     from app.models import User
 

@@ -11,6 +11,7 @@ import threading
 
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
 from app.jobs import Dispatcher
@@ -53,24 +54,21 @@ class RedisDispatcher(Dispatcher):
         self._stopping = threading.Event()
 
     def enqueue(self, submission_id: int) -> None:
-        self.queue.enqueue(
-            grade_job,
-            submission_id,
-            job_id=job_id(submission_id),
-            job_timeout=900,
-            result_ttl=0,
-            failure_ttl=3600,
-        )
+        self._put(grade_job, submission_id, job_id(submission_id), 900)
 
     def enqueue_validation(self, question_id: int) -> None:
-        self.queue.enqueue(
-            validate_job,
-            question_id,
-            job_id=validation_job_id(question_id),
-            job_timeout=1800,
-            result_ttl=0,
-            failure_ttl=3600,
-        )
+        self._put(validate_job, question_id, validation_job_id(question_id), 1800)
+
+    def _put(self, job, argument: int, name: str, timeout: int) -> None:
+        """The work is stored already: without Redis, a worker's sweeper queues it once
+        Redis is back (it is older than STALE_SECONDS then), so the caller's answer
+        stays "accepted" and a client has no reason to submit it twice."""
+        try:
+            self.queue.enqueue(
+                job, argument, job_id=name, job_timeout=timeout, result_ttl=0, failure_ttl=3600
+            )
+        except RedisError as exc:
+            self.app.logger.warning("%s stored, not queued (%s): the sweeper will", name, exc)
 
     def start(self) -> None:
         """The web process only enqueues; workers run in `flask worker`."""
