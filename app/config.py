@@ -73,6 +73,10 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         "HEARTBEAT_SECONDS": _env_int("HEARTBEAT_SECONDS", 2),
         "SWEEP_SECONDS": _env_int("SWEEP_SECONDS", 5),
         "STALE_SECONDS": _env_int("STALE_SECONDS", 30),
+        # /healthz turns red when the oldest queued submission waited this long.
+        "MAX_QUEUE_AGE_SECONDS": _env_int("MAX_QUEUE_AGE_SECONDS", 300),
+        # Set it to ask Prometheus for "Authorization: Bearer <token>" on /metrics.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "MAX_GRADING_ATTEMPTS": _env_int("MAX_GRADING_ATTEMPTS", 3),
         "MAX_CODE_BYTES": _env_int("MAX_CODE_BYTES", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -75,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import api, auth, i18n, markdown
+    from app import api, auth, i18n, markdown, ops
     from app.instructor import bp as instructor_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
@@ -89,3 +89,4 @@ def _register_blueprints(app: Flask) -> None:
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header
     markdown.init_app(app)  # Jinja filters: markdown, markdown_inline, highlight
     register_error_handlers(app)  # 400 (incl. CSRF), 404, 500
+    ops.init_app(app)  # /healthz, /metrics
