@@ -85,6 +85,8 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        # Reverse proxies in front of the web whose X-Forwarded-* headers are trusted.
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "LANGUAGES": ["en", "zh"],
         "BABEL_DEFAULT_LOCALE": "en",

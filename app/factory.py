@@ -30,6 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     static_assets.init_app(app)  # content-hashed static URLs, long-lived caching, gzip
     security_headers.init_app(app)  # CSP & co. on every response, Socket.IO's included
+    if app.config["PROXY_COUNT"]:
+        # Behind nginx: the client's address (rate limits), scheme and host come from the
+        # X-Forwarded-* headers of that many proxies, and only theirs.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import cli
 
