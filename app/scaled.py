@@ -35,6 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 MIGRATED = "migrated"  # the migration's mark in the state folder
+# Settings passed on from the caller's environment to every program.
+PASSED_ON = (
+    "SOCKETS_PER_USER",
+    "MAX_PENDING_SUBMISSIONS",
+    "SUBMISSIONS_PER_MINUTE",
+    "STALE_SECONDS",
+    "SWEEP_SECONDS",
+    "HEARTBEAT_SECONDS",
+    "METRICS_TOKEN",
+    "SESSION_COOKIE_SECURE",
+)
 
 
 def say(message: str) -> None:
@@ -78,6 +89,7 @@ class Layout:
             "PROXY_COUNT": "1",  # nginx sets X-Forwarded-For/-Proto/-Host
             "LOOPBACK_SCALED_STATE": str(self.run / "state"),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **{name: os.environ[name] for name in PASSED_ON if os.environ.get(name)},
         }
 
     # -- preparing the run folder (as root, before supervisord) ---------------------------
