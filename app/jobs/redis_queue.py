@@ -147,7 +147,9 @@ class RedisDispatcher(Dispatcher):
         remove_stale_cgroups()
 
     def _beat(self, name: str) -> None:
-        interval = max(0.5, min(self.app.config["HEARTBEAT_SECONDS"], 5))
+        # Several beats per STALE_SECONDS: a busy machine may delay one.
+        config = self.app.config
+        interval = max(0.2, min(config["HEARTBEAT_SECONDS"], config["STALE_SECONDS"] / 4))
         while True:
             try:
                 self.beat(name)

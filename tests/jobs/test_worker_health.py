@@ -26,7 +26,7 @@ def scaled(migrated_database, tmp_path):
     name = f"test-{uuid.uuid4().hex[:10]}"
     # The test's app takes settings, the workers the environment: both name the queue.
     created = Deployment(
-        tmp_path, database, REDIS_URL=REDIS_URL, GRADING_QUEUE=f"{name}-grading", STALE_SECONDS=2
+        tmp_path, database, REDIS_URL=REDIS_URL, GRADING_QUEUE=f"{name}-grading", STALE_SECONDS=3
     )
     yield created
     created.close()
@@ -48,20 +48,37 @@ def registered(deployment: Deployment) -> set[str]:
 def test_killed_worker_leaves_health_and_rq_within_stale_seconds(scaled):
     status, checks = health(scaled)
     assert status == 503 and checks["workers"]["live"] == 0 and checks["redis"]["ok"]
+    # A submission queued, then this deployment's Redis keys flushed: the sweeper of the
+    # workers to come finds it in the database and queues it again.
+    lost = scaled.store("tcp-echo", {"client": "print('hello')"})
+    dispatcher = scaled.app.extensions["dispatcher"]
+    with scaled.app.app_context():
+        dispatcher.enqueue(lost)
+    redis = Redis.from_url(REDIS_URL)
+    flushed = [
+        k for k in redis.scan_iter("rq:*") if scaled.app.config["GRADING_QUEUE"].encode() in k
+    ]
+    redis.delete(*flushed, f"rq:job:grade-{lost}")
+    assert dispatcher.queue.count == 0
     first, second = scaled.spawn("worker"), scaled.spawn("worker")
     wait_for(lambda: health(scaled)[1]["workers"]["live"] == 2, 30, "two live workers")
     assert health(scaled)[0] == 200
-    assert {n.rsplit("-", 1)[1] for n in registered(scaled)} == {str(first.pid), str(second.pid)}
+    both = {str(first.pid), str(second.pid)}
+    wait_for(lambda: {n.rsplit("-", 1)[1] for n in registered(scaled)} == both, 10, "RQ")
+    wait_for(
+        lambda: scaled.submission(lost).status in ("done", "error"), 60, "the flushed one graded"
+    )
+    assert scaled.submission(lost).attempts == 1
     scaled.kill(first)
-    # STALE_SECONDS=2, sweeps every second: the survivor forgets it in RQ's registry too.
-    wait_for(lambda: health(scaled)[1]["workers"]["live"] == 1, 5, "the dead worker to go")
+    # STALE_SECONDS=3, sweeps every second: the survivor forgets it in RQ's registry too.
+    wait_for(lambda: health(scaled)[1]["workers"]["live"] == 1, 6, "the dead worker to go")
     wait_for(
         lambda: not any(n.endswith(f"-{first.pid}") for n in registered(scaled)),
-        5,
+        6,
         "RQ's registry to forget the dead worker",
     )
     scaled.kill(second)
-    wait_for(lambda: health(scaled)[0] == 503, 5, "/healthz to turn red without workers")
+    wait_for(lambda: health(scaled)[0] == 503, 6, "/healthz to turn red without workers")
 
 
 def test_failures_of_graded_submissions_are_cleared(scaled):
