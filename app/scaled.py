@@ -168,6 +168,9 @@ class Layout:
         for number, port in enumerate(self.web_ports, 1):
             gunicorn = [str(BIN / "gunicorn"), "--worker-class", "gevent"]
             gunicorn += ["--worker-connections", "4000", "--workers", "1"]
+            # Longer than nginx keeps idle upstream connections (60 s): gunicorn never
+            # closes one under a request nginx is sending (a POST is not retried: 502).
+            gunicorn += ["--keep-alive", "75"]
             gunicorn += ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"]
             programs[f"web-{number}"] = [*wait, *as_user(self.web_user), *gunicorn]
         for number in range(1, self.args.workers + 1):

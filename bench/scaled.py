@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import selectors
 import shutil
 import signal
 import statistics
@@ -179,51 +178,42 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         submitted[ident] = time.monotonic()
         targets += [(learner.cookie, ident)] * per_user
 
-    def connect(target):
+    deadline = time.monotonic() + 240
+
+    def watch(target) -> tuple[bool, float | None]:
+        """One page: connect, watch, answer pings, until the verdict (or the deadline)."""
         cookie, ident = target
         try:
-            ws = websocket.create_connection(url, cookie=cookie, timeout=20)
+            ws = websocket.create_connection(url, cookie=cookie, timeout=30)
+        except Exception:
+            return False, None
+        try:
             ws.recv()
             ws.send("40")
             ws.recv()
             ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
-            return ws, ident
-        except Exception:
-            return None, ident
-
-    with ThreadPoolExecutor(50) as pool:
-        sockets = list(pool.map(connect, targets))
-    connected = [(ws, ident) for ws, ident in sockets if ws is not None]
-    selector = selectors.DefaultSelector()
-    for ws, ident in connected:
-        selector.register(ws.sock, selectors.EVENT_READ, (ws, ident))
-    got: dict[int, float] = {}  # socket index -> seconds from submission to verdict
-    pending = {id(ws): (ws, ident) for ws, ident in connected}
-    deadline = time.monotonic() + 180
-    while pending and time.monotonic() < deadline:
-        for key, _ in selector.select(timeout=1):
-            ws, ident = key.data
-            try:
+            while time.monotonic() < deadline:
                 message = ws.recv()
-            except Exception:
-                selector.unregister(ws.sock)
-                pending.pop(id(ws), None)
-                continue
-            if message == "2":
-                ws.send("3")
-                continue
-            if not message.startswith("42"):
-                continue
-            name, data = json.loads(message[2:])
-            final = (name == "snapshot" and data.get("status") == "done") or (
-                name == "submission" and data.get("event") == "finished"
-            )
-            if final and id(ws) in pending:
-                got[id(ws)] = time.monotonic() - submitted[ident]
-                pending.pop(id(ws))
-                selector.unregister(ws.sock)
-    for ws, _ in connected:
-        ws.close()
+                if message == "2":
+                    ws.send("3")
+                    continue
+                if not message.startswith("42"):
+                    continue
+                name, data = json.loads(message[2:])
+                if (name == "snapshot" and data.get("status") == "done") or (
+                    name == "submission" and data.get("event") == "finished"
+                ):
+                    return True, time.monotonic() - submitted[ident]
+        except Exception:
+            pass
+        finally:
+            ws.close()
+        return True, None
+
+    with ThreadPoolExecutor(len(targets)) as pool:
+        outcomes = list(pool.map(watch, targets))
+    got = {n: delay for n, (_, delay) in enumerate(outcomes) if delay is not None}
+    connected = [ok for ok, _ in outcomes if ok]
     delays = sorted(got.values())
     return {
         "watchers": len(targets),
