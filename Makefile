@@ -20,7 +20,7 @@ LOOPBACK_USER ?= loopback
 INSTANCE := $(or $(LOOPBACK_INSTANCE),instance)
 AS_WEB := $(if $(filter 0,$(shell id -u)),setpriv --reuid=$(LOOPBACK_USER) --regid=$(LOOPBACK_USER) --clear-groups --no-new-privs --)
 
-.PHONY: setup system venv translations user db run test lint bench assets
+.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench assets
 
 setup: system venv translations user db
 
@@ -70,6 +70,26 @@ db: venv user
 # The grading service (root) and the web (gunicorn as $(LOOPBACK_USER)), supervised together.
 run: setup
 	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT)
+
+# The scaled deployment on this machine (as root): nginx in front of two web processes,
+# two grading workers, its own PostgreSQL and Redis, all under supervisord (app/scaled.py).
+SCALED_PACKAGES := nginx redis-server postgresql
+SCALED_PORT ?= 8080
+
+scaled-packages:
+	@missing=""; for pkg in $(SCALED_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "missing system packages:$$missing (run make run-scaled as root)"; exit 1; \
+	fi
+
+run-scaled: setup scaled-packages
+	$(BIN)/python -m app.scaled --host $(HOST) --port $(SCALED_PORT)
 
 test: setup
 	$(BIN)/ruff check .

@@ -40,13 +40,23 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    # One name per deployment sharing a Redis: the RQ queue and the Socket.IO channel
+    # derive from it (pub/sub ignores Redis database numbers).
+    deployment = os.environ.get("LOOPBACK_DEPLOYMENT", "").strip() or "loopback"
     return {
         "SECRET_KEY": (os.environ.get("SECRET_KEY") or instance_secret_key(instance_path))
         if secret
         else None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
-        "GRADING_QUEUE": os.environ.get("GRADING_QUEUE", "loopback-grading"),
+        "DEPLOYMENT": deployment,
+        "GRADING_QUEUE": os.environ.get("GRADING_QUEUE") or f"{deployment}-grading",
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or f"{deployment}-socketio",
+        # "gevent" under `make run`/`make run-scaled` (gunicorn's gevent worker); tests and
+        # `flask run` use threads.
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+        # Open Socket.IO connections one signed-in user may hold in one web process.
+        "SOCKETS_PER_USER": _env_int("SOCKETS_PER_USER", 20),
         "GRADING_WORKERS": _env_int("GRADING_WORKERS", 2),
         # "auto": start this process's part of the dispatcher (the web's event relay) with
         # the first request, not for CLI commands.
@@ -63,6 +73,10 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         "HEARTBEAT_SECONDS": _env_int("HEARTBEAT_SECONDS", 2),
         "SWEEP_SECONDS": _env_int("SWEEP_SECONDS", 5),
         "STALE_SECONDS": _env_int("STALE_SECONDS", 30),
+        # /healthz turns red when the oldest queued submission waited this long.
+        "MAX_QUEUE_AGE_SECONDS": _env_int("MAX_QUEUE_AGE_SECONDS", 300),
+        # Set it to ask Prometheus for "Authorization: Bearer <token>" on /metrics.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "MAX_GRADING_ATTEMPTS": _env_int("MAX_GRADING_ATTEMPTS", 3),
         "MAX_CODE_BYTES": _env_int("MAX_CODE_BYTES", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -71,6 +85,8 @@ def from_environment(instance_path: str, secret: bool = True) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        # Reverse proxies in front of the web whose X-Forwarded-* headers are trusted.
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "LANGUAGES": ["en", "zh"],
         "BABEL_DEFAULT_LOCALE": "en",

@@ -30,6 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     static_assets.init_app(app)  # content-hashed static URLs, long-lived caching, gzip
     security_headers.init_app(app)  # CSP & co. on every response, Socket.IO's included
+    if app.config["PROXY_COUNT"]:
+        # Behind nginx: the client's address (rate limits), scheme and host come from the
+        # X-Forwarded-* headers of that many proxies, and only theirs.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import cli
 
@@ -56,9 +63,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"] or None,
+        channel=app.config["SOCKETIO_CHANNEL"],
+        # The page connects over WebSocket only: no long-polling session to pin to one
+        # process, so several web processes need no sticky sessions.
+        transports=["websocket"],
     )
+    from app.submissions import socket_gate
+
+    socket_gate.init_app(app)  # 401 without a user, 429 past SOCKETS_PER_USER
 
     from app.models import User
 
@@ -68,7 +82,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app import api, auth, fragments, i18n, markdown, messages
+    from app import api, auth, fragments, i18n, markdown, messages, ops
     from app.instructor import bp as instructor_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
@@ -84,3 +98,4 @@ def _register_blueprints(app: Flask) -> None:
     messages.init_app(app)  # Jinja filter `say`: the grader's messages in the reader's language
     fragments.init_app(app)  # rendered parts of pages, per process
     register_error_handlers(app)  # 400 (incl. CSRF), 404, 500
+    ops.init_app(app)  # /healthz, /metrics

@@ -99,10 +99,28 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
+def gunicorn_worker_args(worker_class: str, threads: int, connections: int) -> list[str]:
+    """gevent (the default): one greenlet per connection, so live pages' WebSockets do
+    not use up a thread pool; gthread keeps the old ``--threads`` model."""
+    if worker_class == "gevent":
+        return ["--worker-class", "gevent", "--worker-connections", str(connections)]
+    return ["--worker-class", "gthread", "--threads", str(threads)]
+
+
 class Stack:
-    def __init__(self, host: str, port: int, workers: int, threads: int) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        workers: int,
+        threads: int,
+        worker_class: str = "gevent",
+        connections: int = 2000,
+    ) -> None:
         self.host, self.port, self.workers, self.threads = host, port, workers, threads
+        self.worker_class, self.connections = worker_class, connections
         self.env = dict(os.environ)
+        self.env["SOCKETIO_ASYNC_MODE"] = "gevent" if worker_class == "gevent" else "threading"
         self.env.setdefault("LOOPBACK_INSTANCE", str(ROOT / "instance"))
         self.env["FLASK_APP"] = "wsgi"
         self.instance = Path(self.env["LOOPBACK_INSTANCE"])
@@ -149,8 +167,7 @@ class Stack:
             str(BIN / "gunicorn"),
             "--workers",
             str(self.workers),
-            "--threads",
-            str(self.threads),
+            *gunicorn_worker_args(self.worker_class, self.threads, self.connections),
             "--bind",
             f"fd://{listener.fileno()}",
             "--access-logfile",
@@ -273,9 +290,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=64, help="threads per worker")
+    parser.add_argument(
+        "--worker-class", choices=("gevent", "gthread"), default="gevent", help="gunicorn's"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=2000, help="open connections per gevent worker"
+    )
+    parser.add_argument("--threads", type=int, default=64, help="threads per gthread worker")
     args = parser.parse_args(argv)
-    return Stack(args.host, args.port, args.workers, args.threads).run()
+    stack = Stack(
+        args.host, args.port, args.workers, args.threads, args.worker_class, args.connections
+    )
+    return stack.run()
 
 
 if __name__ == "__main__":

@@ -318,7 +318,7 @@ class LiveServer:
     def create_user(self, email: str, password: str, role: str = "learner") -> None:
         self.flask("users", "create", email, "--password", password, "--role", role)
 
-    def start(self, threads: int = 32, timeout: float = 60) -> None:
+    def start(self, threads: int = 32, timeout: float = 60, worker_class: str = "gevent") -> None:
         import subprocess
 
         import requests
@@ -335,6 +335,8 @@ class LiveServer:
                     str(self.port),
                     "--threads",
                     str(threads),
+                    "--worker-class",
+                    worker_class,
                 ],
                 cwd=ROOT,
                 env=self.env,

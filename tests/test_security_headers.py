@@ -98,12 +98,17 @@ def test_error_pages(failing_app, method, path, status):
     assert_hardened(response)
 
 
-def test_socketio_polling_handshake(client):
-    """Engine.IO answers outside Flask's request hooks; the middleware still covers it."""
-    response = client.get("/socket.io/?EIO=4&transport=polling")
-    assert response.status_code == 200
-    assert response.get_data(as_text=True).startswith('0{"sid"')
-    assert_hardened(response)
+def test_socketio_answers_are_hardened(client, auth):
+    """Engine.IO answers outside Flask's request hooks; the middleware still covers it:
+    the socket gate's refusal of an anonymous page, and Engine.IO's own refusal of
+    long-polling (the pages speak WebSocket only)."""
+    anonymous = client.get("/socket.io/?EIO=4&transport=polling")
+    assert anonymous.status_code == 401
+    assert_hardened(anonymous)
+    auth.register()
+    polling = client.get("/socket.io/?EIO=4&transport=polling")
+    assert polling.status_code == 400
+    assert_hardened(polling)
 
 
 def test_hsts_only_behind_https(migrated_database, tmp_path):

@@ -37,6 +37,10 @@ class Dispatcher(ABC):
     def stop(self) -> None:
         """Stop it (tests, shutdown)."""
 
+    @abstractmethod
+    def live_workers(self) -> int:
+        """Grading workers seen alive within STALE_SECONDS (health and metrics)."""
+
 
 def init_app(app: Flask) -> None:
     from app.jobs.events import emit_to_room

@@ -7,11 +7,16 @@ here), are queued again; the database claim makes duplicates harmless.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import time
 
+import sqlalchemy as sa
 from flask import Flask
 from redis import Redis
-from rq import Queue, SimpleWorker
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker, Worker
 
 from app.jobs import Dispatcher
 from app.models import db
@@ -53,30 +58,72 @@ class RedisDispatcher(Dispatcher):
         self._stopping = threading.Event()
 
     def enqueue(self, submission_id: int) -> None:
-        self.queue.enqueue(
-            grade_job,
-            submission_id,
-            job_id=job_id(submission_id),
-            job_timeout=900,
-            result_ttl=0,
-            failure_ttl=3600,
-        )
+        self._put(grade_job, submission_id, job_id(submission_id), 900)
 
     def enqueue_validation(self, question_id: int) -> None:
-        self.queue.enqueue(
-            validate_job,
-            question_id,
-            job_id=validation_job_id(question_id),
-            job_timeout=1800,
-            result_ttl=0,
-            failure_ttl=3600,
-        )
+        self._put(validate_job, question_id, validation_job_id(question_id), 1800)
+
+    def _put(self, job, argument: int, name: str, timeout: int) -> None:
+        """The work is stored already: without Redis, a worker's sweeper queues it once
+        Redis is back (it is older than STALE_SECONDS then), so the caller's answer
+        stays "accepted" and a client has no reason to submit it twice."""
+        try:
+            self.queue.enqueue(
+                job, argument, job_id=name, job_timeout=timeout, result_ttl=0, failure_ttl=3600
+            )
+        except RedisError as exc:
+            self.app.logger.warning("%s stored, not queued (%s): the sweeper will", name, exc)
 
     def start(self) -> None:
         """The web process only enqueues; workers run in `flask worker`."""
 
     def stop(self) -> None:
         self._stopping.set()
+
+    # -- who is alive: each worker beats in a sorted set, scored by the time of its beat;
+    # a killed or paused (SIGSTOP) worker stops beating, whatever RQ's registry says.
+
+    @property
+    def _beats(self) -> str:
+        return f"{self.queue.name}:alive"
+
+    def beat(self, name: str) -> None:
+        self.redis.zadd(self._beats, {name: time.time()})
+
+    def live_worker_names(self) -> set[str]:
+        cutoff = time.time() - self.app.config["STALE_SECONDS"]
+        self.redis.zremrangebyscore(self._beats, "-inf", cutoff)
+        return {n.decode() for n in self.redis.zrangebyscore(self._beats, cutoff, "+inf")}
+
+    def live_workers(self) -> int:
+        return len(self.live_worker_names())
+
+    def forget_dead_workers(self) -> None:
+        """RQ keeps a killed worker registered (and 'busy') until its key expires, minutes
+        later: drop the registrations of ours that stopped beating."""
+        alive = self.live_worker_names()
+        for worker in Worker.all(queue=self.queue):
+            if worker.name not in alive and worker.name.startswith("loopback-"):
+                worker.register_death()
+
+    def forget_graded_failures(self) -> None:
+        """A paused worker's run, re-queued and graded by another, ends in RQ's failed list
+        though its submission was graded (once: the claim is in the database). Keep the
+        list for work that really failed."""
+        from app.models import Submission, SubmissionStatus
+
+        failed = self.queue.failed_job_registry
+        jobs = [j for j in failed.get_job_ids() if j.startswith("grade-")]
+        ids = {int(j.removeprefix("grade-")): j for j in jobs}
+        if not ids:
+            return
+        done = db.session.scalars(
+            sa.select(Submission.id).where(
+                Submission.id.in_(ids), Submission.status == SubmissionStatus.DONE.value
+            )
+        )
+        for submission_id in done:
+            failed.remove(ids[submission_id], delete_job=True)
 
     def sweep_once(self) -> None:
         from app.jobs import validation
@@ -95,6 +142,21 @@ class RedisDispatcher(Dispatcher):
         for question_id in validation.queued_ids():
             if validation_job_id(question_id) not in waiting:
                 self.enqueue_validation(question_id)
+        self.forget_dead_workers()
+        self.forget_graded_failures()
+        remove_stale_cgroups()
+
+    def _beat(self, name: str) -> None:
+        # Several beats per STALE_SECONDS: a busy machine may delay one.
+        config = self.app.config
+        interval = max(0.2, min(config["HEARTBEAT_SECONDS"], config["STALE_SECONDS"] / 4))
+        while True:
+            try:
+                self.beat(name)
+            except RedisError as exc:
+                self.app.logger.warning("worker heartbeat failed: %s", exc)
+            if self._stopping.wait(interval):
+                return
 
     def _sweep(self) -> None:
         interval = self.app.config["SWEEP_SECONDS"]
@@ -109,11 +171,27 @@ class RedisDispatcher(Dispatcher):
 
     def work(self, burst: bool = False) -> None:
         """Run a worker in this process (the `flask worker` command)."""
+        name = f"loopback-{socket.gethostname()}-{os.getpid()}"
+        self.beat(name)
+        threading.Thread(target=self._beat, args=(name,), name="beat", daemon=True).start()
         sweeper = threading.Thread(target=self._sweep, name="grading-sweeper", daemon=True)
         sweeper.start()
-        with self.app.app_context():
-            self.sweep_once()
-            db.session.remove()
-            worker = SimpleWorker([self.queue], connection=self.redis)
-            worker.work(burst=burst, with_scheduler=False)
-        self._stopping.set()
+        try:
+            with self.app.app_context():
+                self.sweep_once()
+                db.session.remove()
+                worker = SimpleWorker([self.queue], connection=self.redis, name=name)
+                worker.work(burst=burst, with_scheduler=False)
+        finally:
+            self._stopping.set()
+            self.redis.zrem(self._beats, name)
+
+
+def remove_stale_cgroups() -> None:
+    """Empty per-run cgroups of grader processes that are gone (stopped or killed
+    workers); only root made them."""
+    if os.geteuid() != 0:
+        return
+    from app.grading.cgroups import remove_stale_groups
+
+    remove_stale_groups()

@@ -133,3 +133,6 @@ class InProcessDispatcher(Dispatcher):
 
     def stop(self) -> None:
         self.workers.stop()
+
+    def live_workers(self) -> int:
+        return sum(t.is_alive() and t.name.startswith("grader-") for t in self.workers.threads)

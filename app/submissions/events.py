@@ -14,6 +14,12 @@ from app.submissions.service import can_view
 from app.submissions.views import snapshot
 
 
+@socketio.on("connect")
+def connect(_auth=None):
+    """The socket gate refuses anonymous upgrades already; this holds if it is bypassed."""
+    return bool(current_user.is_authenticated)
+
+
 @socketio.on("watch")
 def watch(message):
     try:

@@ -334,7 +334,13 @@ function watch(root) {
   render();
   if (!pending()) return; // graded when the page was served: nothing to watch
 
-  socket = io({ path: "/socket.io", reconnectionDelayMax: 10000 });
+  socket = io({
+    path: "/socket.io",
+    // WebSocket only: no long-polling session tied to one web process (no sticky
+    // sessions behind a proxy), one connection per page.
+    transports: ["websocket"],
+    reconnectionDelayMax: 10000,
+  });
   socket.on("connect", () => {
     failures = 0;
     stopPolling();

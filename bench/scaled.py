@@ -1,0 +1,373 @@
+"""The scaled deployment under load and faults (`python -m app.scaled`: nginx, two gevent
+web processes, two `flask worker`s, PostgreSQL, Redis, supervisord), in one run:
+
+1. **watchers**: U learners each submit the reference solution of tcp-echo, and W pages
+   per learner watch it over WebSocket through nginx (U x W sockets over both web
+   processes): how many watchers get the verdict, and how long after the submission;
+2. **faults**: L learners browse (home and question page) and submit through nginx while
+   the bench kills a web process, kills a worker, pauses the other for 8 s, flushes Redis
+   and kills nginx; then it waits for every stored submission: nothing lost (every row
+   graded), no duplicates (one row per accepted submission), p50/p95 latency and errors.
+
+    .venv/bin/python bench/scaled.py [--users 20] [--watchers 50] [--learners 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+import websocket
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import csrf_token, descendants, free_port  # noqa: E402
+
+PASSWORD = "bench-password"
+
+
+class Stack:
+    def __init__(self):
+        self.run = Path(tempfile.mkdtemp(prefix="bench-scaled-"))
+        os.chmod(self.run, 0o755)
+        self.ports = {n: free_port() for n in ("port", "web1", "pg", "redis")}
+        self.url = f"http://127.0.0.1:{self.ports['port']}"
+        env = {
+            **os.environ,
+            "SOCKETS_PER_USER": "200",
+            "MAX_PENDING_SUBMISSIONS": "100",
+            "SUBMISSIONS_PER_MINUTE": "1000",
+            "STALE_SECONDS": "10",
+            "SWEEP_SECONDS": "2",
+        }
+        self.log = open(self.run / "out.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.scaled", "--run-dir", str(self.run)]
+            + ["--port", str(self.ports["port"]), "--first-web-port", str(self.ports["web1"])]
+            + ["--pg-port", str(self.ports["pg"]), "--redis-port", str(self.ports["redis"])]
+            + ["--deployment", f"bench-{self.ports['port']}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while not self.healthy():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise SystemExit((self.run / "out.log").read_text()[-3000:])
+            time.sleep(0.5)
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def pid(self, *words: str) -> int | None:
+        for pid in descendants(self.process.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if all(w.encode() in command for w in words) and b"app.scaled wait" not in command:
+                return pid
+        return None
+
+    def sql(self, query: str) -> list[tuple]:
+        import psycopg
+
+        url = f"postgresql://loopback@127.0.0.1:{self.ports['pg']}/loopback"
+        with psycopg.connect(url) as connection:
+            return connection.execute(query).fetchall()
+
+    def create_users(self, count: int) -> list[str]:
+        """Accounts straight into the database (the CLI costs a second each)."""
+        from werkzeug.security import generate_password_hash
+
+        emails = [f"learner{n}@example.com" for n in range(count)]
+        digest = generate_password_hash(PASSWORD)
+        import psycopg
+
+        url = f"postgresql://loopback@127.0.0.1:{self.ports['pg']}/loopback"
+        with psycopg.connect(url) as connection:
+            columns = {
+                r[0]
+                for r in connection.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name='user'"
+                )
+            }
+            for email in emails:
+                fields = {"email": email, "password_hash": digest, "role": "learner"}
+                if "created_at" in columns:
+                    fields["created_at"] = "now()"
+                names = ", ".join(fields)
+                marks = ", ".join("now()" if v == "now()" else "%s" for v in fields.values())
+                values = [v for v in fields.values() if v != "now()"]
+                connection.execute(f'INSERT INTO "user" ({names}) VALUES ({marks})', values)
+        return emails
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(40)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+        shutil.rmtree(self.run, ignore_errors=True)
+
+
+class Learner:
+    def __init__(self, base: str, email: str):
+        self.base = base
+        self.session = requests.Session()
+        page = self.session.get(base + "/auth/login", timeout=10).text
+        response = self.session.post(
+            base + "/auth/login",
+            data={"csrf_token": csrf_token(page), "email": email, "password": PASSWORD},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code in (302, 303), response.text[:300]
+        self.session.headers["X-CSRFToken"] = csrf_token(self.session.get(base + "/").text)
+        self.cookie = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
+
+    def submit(self, files: dict[str, str]) -> tuple[int, int | None, float]:
+        started = time.perf_counter()
+        try:
+            response = self.session.post(
+                self.base + "/questions/tcp-echo/submissions", json={"files": files}, timeout=10
+            )
+            status = response.status_code
+            ident = response.json()["id"] if status == 202 else None
+        except (requests.RequestException, ValueError):
+            status, ident = -1, None
+        return status, ident, time.perf_counter() - started
+
+
+def reference_files(stack: Stack) -> dict[str, str]:
+    (row,) = stack.sql("SELECT reference_files FROM question WHERE slug='tcp-echo'")
+    return row[0] if isinstance(row[0], dict) else json.loads(row[0])
+
+
+# -- 1. watchers -------------------------------------------------------------------------
+
+
+def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> dict:
+    url = stack.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    submitted: dict[int, float] = {}
+    targets = []
+    for learner in learners:
+        status, ident, _ = learner.submit(files)
+        assert status == 202, status
+        submitted[ident] = time.monotonic()
+        targets += [(learner.cookie, ident)] * per_user
+
+    deadline = time.monotonic() + 240
+
+    def watch(target) -> tuple[bool, float | None]:
+        """One page: connect, watch, answer pings, until the verdict (or the deadline)."""
+        cookie, ident = target
+        try:
+            ws = websocket.create_connection(url, cookie=cookie, timeout=30)
+        except Exception:
+            return False, None
+        try:
+            ws.recv()
+            ws.send("40")
+            ws.recv()
+            ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
+            while time.monotonic() < deadline:
+                message = ws.recv()
+                if message == "2":
+                    ws.send("3")
+                    continue
+                if not message.startswith("42"):
+                    continue
+                name, data = json.loads(message[2:])
+                if (name == "snapshot" and data.get("status") == "done") or (
+                    name == "submission" and data.get("event") == "finished"
+                ):
+                    return True, time.monotonic() - submitted[ident]
+        except Exception:
+            pass
+        finally:
+            ws.close()
+        return True, None
+
+    with ThreadPoolExecutor(len(targets)) as pool:
+        outcomes = list(pool.map(watch, targets))
+    got = {n: delay for n, (_, delay) in enumerate(outcomes) if delay is not None}
+    connected = [ok for ok, _ in outcomes if ok]
+    delays = sorted(got.values())
+    return {
+        "watchers": len(targets),
+        "connected": len(connected),
+        "verdicts": len(got),
+        "p50": statistics.median(delays) if delays else float("nan"),
+        "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
+    }
+
+
+# -- 2. browsing and submitting under faults -------------------------------------------------
+
+
+def faults(stack: Stack) -> list[str]:
+    done = []
+
+    def step(what: str, action) -> None:
+        action()
+        done.append(what)
+        time.sleep(3)
+
+    time.sleep(2)
+    step(
+        "killed web-1 (gunicorn master)",
+        lambda: os.kill(stack.pid("gunicorn", str(stack.ports["web1"])), signal.SIGKILL),
+    )
+    workers = [p for p in descendants(stack.process.pid) if _is_worker(p)]
+    step("killed worker-1", lambda: os.kill(workers[0], signal.SIGKILL))
+    os.kill(workers[1], signal.SIGSTOP)
+    time.sleep(8)
+    os.kill(workers[1], signal.SIGCONT)
+    done.append("paused worker-2 for 8 s")
+    from redis import Redis
+
+    step("flushed Redis", lambda: Redis(port=stack.ports["redis"]).flushall())
+    step("killed nginx (master)", lambda: os.kill(stack.pid("nginx: master"), signal.SIGKILL))
+    return done
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return command[-2:] == [b"worker", b""] and any(c.endswith(b"flask") for c in command)
+
+
+def burst(stack: Stack, learners: list[Learner], files, seconds: float) -> dict:
+    latencies, errors, accepted, statuses = [], 0, [], {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def browse(learner: Learner) -> None:
+        nonlocal errors
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            if n % 5 == 0:
+                status, ident, took = learner.submit(files)
+            else:
+                path = "/" if n % 2 else "/questions/tcp-echo"
+                started = time.perf_counter()
+                try:
+                    status = learner.session.get(stack.url + path, timeout=10).status_code
+                except requests.RequestException:
+                    status = -1
+                ident, took = None, time.perf_counter() - started
+            with lock:
+                latencies.append(took)
+                statuses[status] = statuses.get(status, 0) + 1
+                errors += status not in (200, 202)
+                if ident is not None:
+                    accepted.append(ident)
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=browse, args=(learner,)) for learner in learners]
+    for thread in threads:
+        thread.start()
+    injected = faults(stack)
+    for thread in threads:
+        thread.join()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "statuses": statuses,
+        "p50": statistics.median(latencies),
+        "p95": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
+        "accepted": accepted,
+        "faults": injected,
+    }
+
+
+def settle(stack: Stack, emails: list[str], timeout: float = 600) -> dict:
+    names = ", ".join(f"'{e}'" for e in emails)
+    query = (
+        "SELECT s.id, s.status, s.attempts, s.started_at, s.finished_at FROM submission s "
+        f'JOIN "user" u ON u.id = s.user_id WHERE u.email IN ({names})'
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = stack.sql(query)
+        if all(r[1] in ("done", "error") for r in rows) or time.monotonic() > deadline:
+            return {"rows": rows}
+        time.sleep(1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--watchers", type=int, default=50, help="pages per user")
+    parser.add_argument("--learners", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=40)
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    stack = Stack()
+    try:
+        files = reference_files(stack)
+        emails = stack.create_users(args.users + args.learners)
+        learners = [Learner(stack.url, e) for e in emails[: args.users]]
+        watched = watch_all(stack, learners, args.watchers, files)
+        print(
+            f"\nwatchers: {watched['watchers']} pages over 2 web processes, "
+            f"{watched['connected']} connected, {watched['verdicts']} got their verdict; "
+            f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s"
+        )
+        busy = [Learner(stack.url, e) for e in emails[args.users :]]
+        started = time.monotonic()
+        result = burst(stack, busy, files, args.seconds)
+        settled = settle(stack, emails[args.users :])
+        rows = settled["rows"]
+        ids = [r[0] for r in rows]
+        finished = [r[4] for r in rows if r[4] is not None]
+        span = (max(finished) - min(r[3] for r in rows if r[3])).total_seconds() if finished else 0
+        print(f"faults injected: {'; '.join(result['faults'])}")
+        print(
+            f"burst: {result['requests']} requests from {args.learners} learners in "
+            f"{args.seconds:.0f} s, p50 {result['p50'] * 1000:.0f} ms, p95 "
+            f"{result['p95'] * 1000:.0f} ms, errors {result['errors']} {result['statuses']}"
+        )
+        lost = [r for r in rows if r[1] not in ("done", "error")]
+        print(
+            f"submissions: {len(result['accepted'])} accepted (202), {len(ids)} stored, "
+            f"{len(set(result['accepted']) - set(ids))} accepted but missing, "
+            f"{len(lost)} not graded after settling, "
+            f"{sum(r[1] == 'error' for r in rows)} ended in error, "
+            f"{sum(r[2] > 1 for r in rows)} graded again after a fault; "
+            f"{len(finished) / span if span else 0:.2f} gradings/s; "
+            f"settled {time.monotonic() - started:.0f} s after the burst began"
+        )
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

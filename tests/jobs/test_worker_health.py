@@ -1,0 +1,103 @@
+"""Operators' faults on the scaled mode, with real `flask worker` processes and Redis:
+a killed worker leaves /healthz and RQ's registry within STALE_SECONDS, a worker-less
+queue turns /healthz red; failures RQ records for work that was graded are cleared."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+from redis import Redis
+from rq import Worker
+
+from app.jobs.redis_queue import grade_job
+from tests.helpers import REDIS_URL, reachable, require
+from tests.jobs.conftest import Deployment, wait_for
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def scaled(migrated_database, tmp_path):
+    require(reachable(REDIS_URL), "Redis is not reachable at 127.0.0.1:6379")
+    database = tmp_path / "loopback.sqlite3"
+    shutil.copy(migrated_database, database)
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    # The test's app takes settings, the workers the environment: both name the queue.
+    created = Deployment(
+        tmp_path, database, REDIS_URL=REDIS_URL, GRADING_QUEUE=f"{name}-grading", STALE_SECONDS=3
+    )
+    yield created
+    created.close()
+    redis = Redis.from_url(REDIS_URL)
+    for key in redis.scan_iter(f"*{name}*"):
+        redis.delete(key)
+
+
+def health(deployment: Deployment) -> tuple[int, dict]:
+    response = deployment.app.test_client().get("/healthz")
+    return response.status_code, response.get_json()["checks"]
+
+
+def registered(deployment: Deployment) -> set[str]:
+    queue = deployment.app.extensions["dispatcher"].queue
+    return {worker.name for worker in Worker.all(queue=queue)}
+
+
+def test_killed_worker_leaves_health_and_rq_within_stale_seconds(scaled):
+    status, checks = health(scaled)
+    assert status == 503 and checks["workers"]["live"] == 0 and checks["redis"]["ok"]
+    # A submission queued, then this deployment's Redis keys flushed: the sweeper of the
+    # workers to come finds it in the database and queues it again.
+    lost = scaled.store("tcp-echo", {"client": "print('hello')"})
+    dispatcher = scaled.app.extensions["dispatcher"]
+    with scaled.app.app_context():
+        dispatcher.enqueue(lost)
+    redis = Redis.from_url(REDIS_URL)
+    flushed = [
+        k for k in redis.scan_iter("rq:*") if scaled.app.config["GRADING_QUEUE"].encode() in k
+    ]
+    redis.delete(*flushed, f"rq:job:grade-{lost}")
+    assert dispatcher.queue.count == 0
+    first, second = scaled.spawn("worker"), scaled.spawn("worker")
+    wait_for(lambda: health(scaled)[1]["workers"]["live"] == 2, 30, "two live workers")
+    assert health(scaled)[0] == 200
+    both = {str(first.pid), str(second.pid)}
+    wait_for(lambda: {n.rsplit("-", 1)[1] for n in registered(scaled)} == both, 10, "RQ")
+    wait_for(
+        lambda: scaled.submission(lost).status in ("done", "error"), 60, "the flushed one graded"
+    )
+    assert scaled.submission(lost).attempts == 1
+    scaled.kill(first)
+    # STALE_SECONDS=3, sweeps every second: the survivor forgets it in RQ's registry too.
+    wait_for(lambda: health(scaled)[1]["workers"]["live"] == 1, 6, "the dead worker to go")
+    wait_for(
+        lambda: not any(n.endswith(f"-{first.pid}") for n in registered(scaled)),
+        6,
+        "RQ's registry to forget the dead worker",
+    )
+    scaled.kill(second)
+    wait_for(lambda: health(scaled)[0] == 503, 6, "/healthz to turn red without workers")
+
+
+def test_failures_of_graded_submissions_are_cleared(scaled):
+    graded = scaled.store("tcp-echo", {"client": "print(1)"})
+    failed = scaled.store("tcp-echo", {"client": "print(2)"})
+    with scaled.app.app_context():
+        from app.models import Submission, db
+
+        db.session.get(Submission, graded).status = "done"
+        db.session.get(Submission, failed).status = "error"
+        db.session.commit()
+        dispatcher = scaled.app.extensions["dispatcher"]
+        registry = dispatcher.queue.failed_job_registry
+        for submission_id in (graded, failed):
+            job = dispatcher.queue.enqueue(
+                grade_job, submission_id, job_id=f"grade-{submission_id}"
+            )
+            dispatcher.queue.remove(job)
+            registry.add(job, ttl=60)
+        assert set(registry.get_job_ids()) == {f"grade-{graded}", f"grade-{failed}"}
+        dispatcher.forget_graded_failures()
+        assert registry.get_job_ids() == [f"grade-{failed}"]  # a real failure stays
