@@ -181,6 +181,7 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
     deadline = time.monotonic() + 240
 
     opened: list[float] = []
+    sizes: list[int] = []  # bytes of each snapshot a page received
     began = time.monotonic()
     handshakes = threading.Semaphore(50)  # pages open over time, not all in one instant
     problems: dict[str, int] = {}
@@ -216,6 +217,9 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
                 if not message.startswith("42"):
                     continue
                 name, data = json.loads(message[2:])
+                if name == "snapshot":
+                    with lock:
+                        sizes.append(len(message))
                 if (name == "snapshot" and data.get("status") == "done") or (
                     name == "submission" and data.get("event") == "finished"
                 ):
@@ -237,6 +241,7 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         "verdicts": len(got),
         "problems": problems,
         "all_open": max(opened) if opened else float("nan"),
+        "snapshot_kb": statistics.mean(sizes) / 1024 if sizes else 0,
         "p50": statistics.median(delays) if delays else float("nan"),
         "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
     }
@@ -267,7 +272,8 @@ def faults(stack: Stack) -> list[str]:
     from redis import Redis
 
     step("flushed Redis", lambda: Redis(port=stack.ports["redis"]).flushall())
-    step("killed nginx (master)", lambda: os.kill(stack.pid("nginx: master"), signal.SIGKILL))
+    nginx = os.getpgid(stack.pid("nginx: master"))  # master and workers: a proxy crash
+    step("killed nginx", lambda: os.killpg(nginx, signal.SIGKILL))
     return done
 
 
@@ -356,7 +362,8 @@ def main() -> int:
         print(
             f"\nwatchers: {watched['watchers']} pages over 2 web processes, "
             f"{watched['connected']} connected (all open after {watched['all_open']:.0f} s), "
-            f"{watched['verdicts']} got their verdict; "
+            f"{watched['verdicts']} got their verdict (snapshots of "
+            f"{watched['snapshot_kb']:.0f} KiB on average); "
             f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s; "
             f"client-side problems {watched['problems'] or 'none'}"
         )
