@@ -8,7 +8,8 @@ which stops both:
 * the **grading service**, as root (``python -m app.jobs.service``; with ``REDIS_URL``,
   ``flask worker``): the only process that keeps root, for namespaces, cgroups and the
   sandbox's uids. It serves no HTTP.
-* the **web**: gunicorn with the whole app, run as the unprivileged ``LOOPBACK_USER``
+* the **web**: gunicorn (gevent workers: a live page's WebSocket is a greenlet, not one of
+  a few threads) with the whole app, run as the unprivileged ``LOOPBACK_USER``
   (``loopback``, created by ``make setup``) through ``setpriv`` — no supplementary groups,
   no capabilities, ``no_new_privs``. The supervisor binds the listening socket (so any
   port works), hands it to gunicorn (``--bind fd://N``) and closes its own copy: no root

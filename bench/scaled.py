@@ -180,18 +180,35 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
 
     deadline = time.monotonic() + 240
 
+    opened: list[float] = []
+    sizes: list[int] = []  # bytes of each snapshot a page received
+    began = time.monotonic()
+    handshakes = threading.Semaphore(50)  # pages open over time, not all in one instant
+    problems: dict[str, int] = {}
+
+    def problem(what: Exception) -> None:
+        with lock:
+            problems[type(what).__name__] = problems.get(type(what).__name__, 0) + 1
+
+    lock = threading.Lock()
+
     def watch(target) -> tuple[bool, float | None]:
         """One page: connect, watch, answer pings, until the verdict (or the deadline)."""
         cookie, ident = target
         try:
-            ws = websocket.create_connection(url, cookie=cookie, timeout=30)
-        except Exception:
+            with handshakes:
+                ws = websocket.create_connection(url, cookie=cookie, timeout=30)
+                ws.recv()
+                ws.send("40")
+                ws.recv()
+                ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
+            with lock:
+                opened.append(time.monotonic() - began)
+        except Exception as exc:
+            problem(exc)
             return False, None
         try:
-            ws.recv()
-            ws.send("40")
-            ws.recv()
-            ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
+            ws.settimeout(90)  # Engine.IO pings every 25 s
             while time.monotonic() < deadline:
                 message = ws.recv()
                 if message == "2":
@@ -200,12 +217,15 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
                 if not message.startswith("42"):
                     continue
                 name, data = json.loads(message[2:])
+                if name == "snapshot":
+                    with lock:
+                        sizes.append(len(message))
                 if (name == "snapshot" and data.get("status") == "done") or (
                     name == "submission" and data.get("event") == "finished"
                 ):
                     return True, time.monotonic() - submitted[ident]
-        except Exception:
-            pass
+        except Exception as exc:
+            problem(exc)
         finally:
             ws.close()
         return True, None
@@ -219,6 +239,9 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         "watchers": len(targets),
         "connected": len(connected),
         "verdicts": len(got),
+        "problems": problems,
+        "all_open": max(opened) if opened else float("nan"),
+        "snapshot_kb": statistics.mean(sizes) / 1024 if sizes else 0,
         "p50": statistics.median(delays) if delays else float("nan"),
         "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
     }
@@ -249,7 +272,8 @@ def faults(stack: Stack) -> list[str]:
     from redis import Redis
 
     step("flushed Redis", lambda: Redis(port=stack.ports["redis"]).flushall())
-    step("killed nginx (master)", lambda: os.kill(stack.pid("nginx: master"), signal.SIGKILL))
+    nginx = os.getpgid(stack.pid("nginx: master"))  # master and workers: a proxy crash
+    step("killed nginx", lambda: os.killpg(nginx, signal.SIGKILL))
     return done
 
 
@@ -337,9 +361,14 @@ def main() -> int:
         watched = watch_all(stack, learners, args.watchers, files)
         print(
             f"\nwatchers: {watched['watchers']} pages over 2 web processes, "
-            f"{watched['connected']} connected, {watched['verdicts']} got their verdict; "
-            f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s"
+            f"{watched['connected']} connected (all open after {watched['all_open']:.0f} s), "
+            f"{watched['verdicts']} got their verdict (snapshots of "
+            f"{watched['snapshot_kb']:.0f} KiB on average); "
+            f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s; "
+            f"client-side problems {watched['problems'] or 'none'}"
         )
+        if not args.learners:
+            return 0
         busy = [Learner(stack.url, e) for e in emails[args.users :]]
         started = time.monotonic()
         result = burst(stack, busy, files, args.seconds)

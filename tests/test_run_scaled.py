@@ -9,10 +9,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import requests
+import socketio as socketio_client
 import websocket
 
 from tests.helpers import ROOT, descendants, free_port, require, web_user_ids
@@ -32,6 +34,16 @@ def listening_pid(port: int, among: list[int]) -> int | None:
         gunicorn = any(c.endswith(b"gunicorn") for c in command)
         if gunicorn and f"127.0.0.1:{port}".encode() in command and b"app.scaled" not in command:
             return pid
+    return None
+
+
+def listening_nginx(among: list[int]) -> int | None:
+    for pid in among:
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"nginx: master"):
+                return pid
+        except OSError:
+            continue
     return None
 
 
@@ -96,6 +108,17 @@ def test_proxy_spreads_pages_and_sockets_and_supervisord_restarts_a_dead_web(sca
         assert ws.recv().startswith("0{")
         ws.close()
     assert requests.get(url + "/metrics", timeout=5).status_code == 404  # not public
+
+    # A page's socket survives a proxy restart: Socket.IO reconnects by itself.
+    connects: list[float] = []
+    page = socketio_client.Client(http_session=session, reconnection_delay=0.2)
+    page.on("connect", lambda: connects.append(time.monotonic()))
+    page.connect(url, transports=["websocket"], wait_timeout=10)
+    nginx = listening_nginx(descendants(process.pid))
+    os.killpg(os.getpgid(nginx), signal.SIGKILL)  # the proxy crashes: master and workers
+    wait_for(lambda: len(connects) >= 2, 30, "the page's socket to reconnect through nginx")
+    assert listening_nginx(descendants(process.pid)) not in (None, nginx)
+    page.disconnect()
 
     web1 = listening_pid(ports["web1"], descendants(process.pid))
     assert web1 is not None
