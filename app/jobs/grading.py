@@ -18,6 +18,7 @@ from flask import current_app
 from app.grading.engine import grade
 from app.jobs.events import publish
 from app.models import QuestionVersion, Submission, SubmissionStatus, db, utcnow
+from app.practice.scheduling import review_submission
 
 QUEUED, RUNNING = SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value
 DONE, ERROR = SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value
@@ -144,6 +145,8 @@ def _finish(
     else:
         values.update(verdict="error", score=0.0)
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount
+    if stored and status == DONE:
+        review_submission(submission_id)  # a graded submission is also a review
     db.session.commit()
     if stored:
         _try_publish(
