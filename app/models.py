@@ -348,5 +348,7 @@ class MockInterview(db.Model):
     ends_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
     summary: so.Mapped[list[dict[str, Any]] | None] = so.mapped_column(sa.JSON)
+    # [question id, ISO time] each time the learner opened one of its questions.
+    timeline: so.Mapped[list[list[Any]]] = so.mapped_column(sa.JSON, default=list)
 
     topic: so.Mapped[Topic] = so.relationship()

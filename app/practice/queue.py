@@ -196,11 +196,17 @@ def daily(user_id: int, today: date | None = None, days: int = 30) -> list[tuple
         _aware(m).date()
         for m in db.session.scalars(
             sa.select(QuizAttempt.created_at).where(
-                QuizAttempt.user_id == user_id, QuizAttempt.score >= 1, QuizAttempt.created_at >= since
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.score >= 1,
+                QuizAttempt.created_at >= since,
             )
         )
     )
     return [
-        (start + timedelta(days=i), reviews[start + timedelta(days=i)], passes[start + timedelta(days=i)])
+        (
+            start + timedelta(days=i),
+            reviews[start + timedelta(days=i)],
+            passes[start + timedelta(days=i)],
+        )
         for i in range(days)
     ]

@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('summary', sa.JSON(), nullable=True),
+    sa.Column('timeline', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], name=op.f('fk_mock_interview_topic_id_topic'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_mock_interview_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mock_interview'))
