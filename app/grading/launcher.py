@@ -44,12 +44,14 @@ PR_CAPBSET_DROP = 24
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 PR_SET_PDEATHSIG = 1
+KEYCTL_GET_KEYRING_ID = 0
 KEYCTL_JOIN_SESSION_KEYRING = 1
 KEYCTL_REVOKE = 3
 KEYCTL_CLEAR = 7
 KEYCTL_READ = 11
 KEY_SPEC_USER_KEYRING = -4
 KEY_SPEC_USER_SESSION_KEYRING = -5
+_GONE = (errno.ENOKEY, errno.EKEYREVOKED, errno.EKEYEXPIRED)
 FIRST_FREE_FD = 64
 MAX_FDS = 32
 OOM_SCORE_ADJ = "-999"  # the launcher goes last when its cgroup runs out of memory
@@ -105,13 +107,22 @@ def _fresh_keyrings(libc: ctypes.CDLL, keyctl: int) -> None:
         if ctypes.get_errno() == errno.ENOSYS:  # a kernel without keyrings
             return
         os._exit(125)
+    # The user-session keyring links the user keyring: revoking that link's target would
+    # revoke the uid's own keyring, and the kernel answers ENOKEY for it from then on.
+    own = {
+        call(KEYCTL_GET_KEYRING_ID, k, 0)
+        for k in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING)
+    }
     for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
         serials = (ctypes.c_int32 * 256)()
         size = call(KEYCTL_READ, keyring, serials, ctypes.sizeof(serials))
         if size < 0:
+            if ctypes.get_errno() in _GONE:  # nobody can read it, or link a key into it
+                continue
             os._exit(125)
         for serial in serials[: min(size, ctypes.sizeof(serials)) // 4]:
-            call(KEYCTL_REVOKE, serial)  # a revoked key can no longer be read by anyone
+            if serial not in own:
+                call(KEYCTL_REVOKE, serial)  # a revoked key can no longer be read by anyone
         if size > ctypes.sizeof(serials) or call(KEYCTL_CLEAR, keyring) < 0:
             os._exit(125)
 
