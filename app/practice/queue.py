@@ -46,6 +46,7 @@ def cards(user_id: int) -> dict[int, PracticeCard]:
 class Queue:
     due: list[tuple[Question, datetime]]
     new: list[Question]
+    new_total: int = 0
 
     @property
     def first(self) -> Question | None:
@@ -75,7 +76,9 @@ def queue(user_id: int, now: datetime | None = None, new_limit: int = NEW_LIMIT)
             _aware(pair[1].due_at),
         )
     )
-    return Queue(due=[(q, _aware(c.due_at)) for q, c in due], new=new[:new_limit])
+    return Queue(
+        due=[(q, _aware(c.due_at)) for q, c in due], new=new[:new_limit], new_total=len(new)
+    )
 
 
 def _passed_question_ids(user_id: int) -> set[int]:

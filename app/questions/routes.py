@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 
 from app.i18n import current_lang
+from app.practice.pages import home_context as practice_home
+from app.practice.pages import question_context as practice_context
 from app.questions import bp, queries
 from app.questions.queries import Filters
 
@@ -15,6 +17,7 @@ def index() -> str:
     questions = queries.listed(filters)
     return render_template(
         "questions/index.html",
+        **practice_home(),
         filters=filters,
         groups=queries.grouped_by_topic(questions),
         count=len(questions),
@@ -51,4 +54,5 @@ def question(slug: str) -> str:
         reveal=request.args.get("reveal") == "1",
         previous=before,
         next_question=after,
+        **practice_context(found),
     )
