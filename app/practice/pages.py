@@ -38,11 +38,17 @@ def _next_url(question: Question) -> str:
 @bp.get("/")
 @login_required
 def start() -> Response | str:
-    """The next question of the queue (due first, then new), in walk-through mode."""
+    """The next question of the queue (due first, then new), in walk-through mode;
+    ``?after=SLUG`` skips the question the learner just left."""
     found = queue.queue(current_user.id)
-    if found.first is None:
+    after = request.args.get("after", "")
+    ordered = [q for q, _ in found.due] + found.new
+    if after in [q.slug for q in ordered]:
+        index = [q.slug for q in ordered].index(after)
+        ordered = ordered[index + 1 :] + ordered[:index]
+    if not ordered:
         return render_template("practice/done.html")
-    return redirect(url_for("questions.question", slug=found.first.slug, practice=1))
+    return redirect(url_for("questions.question", slug=ordered[0].slug, practice=1))
 
 
 @bp.post("/questions/<slug>/rate")
