@@ -157,17 +157,15 @@ def _seconds_spent(mock: MockInterview, end: datetime) -> dict[int, float]:
 
 
 def _since(model, user_id: int, question_id: int, start: datetime, end: datetime, order):
-    return db.session.scalar(
-        sa.select(model)
-        .where(
-            model.user_id == user_id,
-            model.question_id == question_id,
-            order >= start,
-            order <= end,
-        )
-        .order_by(order.desc())
-        .limit(1)
+    query = sa.select(model).where(
+        model.user_id == user_id,
+        model.question_id == question_id,
+        order >= start,
+        order <= end,
     )
+    if model is Submission:
+        query = query.where(Submission.regrade_of.is_(None))  # the learner's own only
+    return db.session.scalar(query.order_by(order.desc()).limit(1))
 
 
 def _entry(mock: MockInterview, question: Question, end: datetime, spent: float) -> dict:
