@@ -22,7 +22,7 @@ from app.practice.scheduling import RATINGS, Source, published_question, review
 
 
 def _iso(moment) -> str:
-    return practice_queue._aware(moment).isoformat()
+    return practice_queue.aware(moment).isoformat()
 
 
 def _object(fields: tuple[str, ...], example: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.models import MockInterview, Question, Topic, db
 from app.practice import service
-from app.practice.queue import _aware
+from app.practice.queue import aware
 from app.practice.web import bp
 
 
@@ -76,7 +76,7 @@ def mock(mock_id: int) -> str:
         mock=found,
         questions=questions,
         by_slug={q.slug: q for q in questions},
-        ends_at=_aware(found.ends_at),
+        ends_at=aware(found.ends_at),
     )
 
 

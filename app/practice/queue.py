@@ -23,7 +23,7 @@ from app.practice.scheduling import is_mastered
 NEW_LIMIT = 10
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands timestamps back without their zone; they are stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -66,18 +66,18 @@ def queue(user_id: int, now: datetime | None = None, new_limit: int = NEW_LIMIT)
         card = by_question.get(question.id)
         if card is None:
             new.append(question)
-        elif card.front_since is not None or _aware(card.due_at) <= now:
+        elif card.front_since is not None or aware(card.due_at) <= now:
             due.append((question, card))
     far = datetime.max.replace(tzinfo=UTC)
     due.sort(
         key=lambda pair: (
             pair[1].front_since is None,
-            _aware(pair[1].front_since) if pair[1].front_since else far,
-            _aware(pair[1].due_at),
+            aware(pair[1].front_since) if pair[1].front_since else far,
+            aware(pair[1].due_at),
         )
     )
     return Queue(
-        due=[(q, _aware(c.due_at)) for q, c in due], new=new[:new_limit], new_total=len(new)
+        due=[(q, aware(c.due_at)) for q, c in due], new=new[:new_limit], new_total=len(new)
     )
 
 
@@ -119,7 +119,7 @@ def statuses(user_id: int, now: datetime | None = None) -> dict[int, str]:
     )
     result: dict[int, str] = {}
     for question_id, card in cards(user_id).items():
-        if _aware(card.due_at) <= now or card.front_since is not None:
+        if aware(card.due_at) <= now or card.front_since is not None:
             result[question_id] = "due"
         elif is_mastered(card):
             result[question_id] = "mastered"
@@ -147,7 +147,7 @@ def progress(user_id: int, now: datetime | None = None) -> list[dict]:
         entry["seen"] += card is not None
         entry["passed"] += question.id in passed
         entry["mastered"] += card is not None and is_mastered(card)
-        entry["due"] += card is not None and _aware(card.due_at) <= now
+        entry["due"] += card is not None and aware(card.due_at) <= now
     return list(topics.values())
 
 
@@ -155,7 +155,7 @@ def practice_days(user_id: int) -> set[date]:
     moments = db.session.scalars(
         sa.select(PracticeReview.reviewed_at).where(PracticeReview.user_id == user_id)
     )
-    return {_aware(moment).date() for moment in moments}
+    return {aware(moment).date() for moment in moments}
 
 
 def streak(user_id: int, today: date | None = None) -> int:
@@ -177,7 +177,7 @@ def daily(user_id: int, today: date | None = None, days: int = 30) -> list[tuple
     start = today - timedelta(days=days - 1)
     since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     reviews = Counter(
-        _aware(m).date()
+        aware(m).date()
         for m in db.session.scalars(
             sa.select(PracticeReview.reviewed_at).where(
                 PracticeReview.user_id == user_id, PracticeReview.reviewed_at >= since
@@ -185,7 +185,7 @@ def daily(user_id: int, today: date | None = None, days: int = 30) -> list[tuple
         )
     )
     passes = Counter(
-        _aware(m).date()
+        aware(m).date()
         for m in db.session.scalars(
             sa.select(Submission.finished_at).where(
                 Submission.user_id == user_id,
@@ -196,7 +196,7 @@ def daily(user_id: int, today: date | None = None, days: int = 30) -> list[tuple
         )
     )
     passes.update(
-        _aware(m).date()
+        aware(m).date()
         for m in db.session.scalars(
             sa.select(QuizAttempt.created_at).where(
                 QuizAttempt.user_id == user_id,

@@ -19,7 +19,7 @@ from app.models import (
     db,
     utcnow,
 )
-from app.practice.queue import _aware, cards
+from app.practice.queue import aware, cards
 from app.practice.scheduling import Source, card_of, quiz_rating, review
 
 MOCK_COUNTS = range(1, 11)
@@ -127,7 +127,7 @@ def active_mock(user_id: int, now: datetime | None = None) -> MockInterview | No
         .order_by(MockInterview.id.desc())
         .limit(1)
     )
-    if mock is not None and _aware(mock.ends_at) <= (now or utcnow()):
+    if mock is not None and aware(mock.ends_at) <= (now or utcnow()):
         finish_mock(mock, now)
         return None
     return mock
@@ -169,7 +169,7 @@ def _since(model, user_id: int, question_id: int, start: datetime, end: datetime
 
 
 def _entry(mock: MockInterview, question: Question, end: datetime, spent: float) -> dict:
-    start, uid = _aware(mock.started_at), mock.user_id
+    start, uid = aware(mock.started_at), mock.user_id
     attempt = _since(QuizAttempt, uid, question.id, start, end, QuizAttempt.created_at)
     rating = db.session.scalar(
         sa.select(PracticeReview.rating)
@@ -211,7 +211,7 @@ def finish_mock(mock: MockInterview, now: datetime | None = None) -> list[dict]:
     if mock.finished_at is not None:
         return mock.summary or []
     now = now or utcnow()
-    end = min(now, _aware(mock.ends_at))
+    end = min(now, aware(mock.ends_at))
     spent = _seconds_spent(mock, end)
     summary = [_entry(mock, q, end, spent.get(q.id, 0.0)) for q in mock_questions(mock)]
     for entry, question in zip(summary, mock_questions(mock), strict=True):
@@ -230,8 +230,8 @@ def mock_view(mock: MockInterview) -> dict[str, Any]:
         "id": mock.id,
         "topic": mock.topic.slug,
         "questions": [q.slug for q in mock_questions(mock)],
-        "started_at": _aware(mock.started_at),
-        "ends_at": _aware(mock.ends_at),
+        "started_at": aware(mock.started_at),
+        "ends_at": aware(mock.ends_at),
         "finished": mock.finished_at is not None,
         "summary": mock.summary,
     }
