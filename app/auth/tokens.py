@@ -69,7 +69,7 @@ def user_for_token(raw: str | None) -> User | None:
     if token.revoked_at is not None:
         return None
     now = utcnow()
-    last = aware(token.last_used_at)
+    last = _aware(token.last_used_at)
     if last is None or now - last >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()
@@ -98,7 +98,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     return token
 
 
-def aware(moment):
+def _aware(moment):
     """SQLite hands back naive datetimes (stored as UTC)."""
     if moment is None or moment.tzinfo is not None:
         return moment

@@ -101,7 +101,7 @@ def check_rate(user: User) -> None:
         .order_by(Submission.created_at)
     ).all()
     if len(recent) >= config["SUBMISSIONS_PER_MINUTE"]:
-        oldest = aware(recent[0])
+        oldest = _aware(recent[0])
         wait = max(1, int((oldest + timedelta(seconds=60) - utcnow()).total_seconds()) + 1)
         raise Rejected(
             429,
@@ -111,7 +111,7 @@ def check_rate(user: User) -> None:
         )
 
 
-def aware(moment):
+def _aware(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
