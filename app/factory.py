@@ -84,6 +84,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app import api, auth, fragments, i18n, markdown, messages, ops
     from app.instructor import bp as instructor_bp
+    from app.practice.web import bp as practice_bp
     from app.questions import bp as questions_bp
     from app.questions.errors import register_error_handlers
     from app.submissions import bp as submissions_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(questions_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(instructor_bp)  # /instructor/
+    app.register_blueprint(practice_bp)  # /practice/
     auth.init_app(app)
     api.init_app(app)  # JSON API at /api/v1 (token auth, CSRF-exempt)
     i18n.init_app(app)  # language switch, template context (lang, html_lang), Vary header

@@ -107,6 +107,11 @@ class Question(db.Model):
     answer_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     explanation_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     explanation_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Hints that unlock one at a time after failed attempts, and auto-graded quiz items
+    # (app/bank/quiz.py), kept with each version like the spec.
+    hints_zh: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    hints_en: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    quiz: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON, default=list)
 
     # Code questions: role names, files per role, and the grading spec (plain JSON).
     roles: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
@@ -348,3 +353,77 @@ class ThrottleEvent(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     bucket: so.Mapped[str] = so.mapped_column(sa.String(80))
     at: so.Mapped[float] = so.mapped_column(sa.Float, index=True)  # seconds since the epoch
+
+
+class PracticeCard(db.Model):
+    """A learner's FSRS schedule of one question (app/practice/scheduling.py)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "question_id"),
+        sa.Index("ix_practice_card_user_due", "user_id", "due_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    state: so.Mapped[str] = so.mapped_column(sa.String(16))  # learning, review, relearning
+    due_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
+    stability: so.Mapped[float | None]
+    fsrs: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)  # fsrs.Card.to_dict()
+    reviews: so.Mapped[int] = so.mapped_column(default=0)
+    # Set when a mock interview found this question weak: first in the queue until reviewed.
+    front_since: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    last_review_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+
+    question: so.Mapped[Question] = so.relationship()
+
+
+class PracticeReview(db.Model):
+    """One rating of a question: a self-rating, a quiz result or a graded submission."""
+
+    __table_args__ = (sa.Index("ix_practice_review_user_at", "user_id", "reviewed_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    rating: so.Mapped[str] = so.mapped_column(sa.String(8))  # again, hard, good, easy
+    source: so.Mapped[str] = so.mapped_column(sa.String(16))  # self, quiz, submission
+    reviewed_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
+    due_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
+
+
+class QuizAttempt(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    question_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    question_version: so.Mapped[int]
+    answers: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    results: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    score: so.Mapped[float]
+    created_at: so.Mapped[datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+
+class MockInterview(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    topic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("topic.id", ondelete="CASCADE"))
+    question_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON)
+    minutes: so.Mapped[int]
+    started_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
+    ends_at: so.Mapped[datetime] = so.mapped_column(Timestamp)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(Timestamp)
+    summary: so.Mapped[list[dict[str, Any]] | None] = so.mapped_column(sa.JSON)
+    # [question id, ISO time] each time the learner opened one of its questions.
+    timeline: so.Mapped[list[list[Any]]] = so.mapped_column(sa.JSON, default=list)
+
+    topic: so.Mapped[Topic] = so.relationship()

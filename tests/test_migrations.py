@@ -32,6 +32,10 @@ def _roundtrip(app) -> None:
             "api_token",
             "known_wrong_answer",
             "throttle_event",
+            "practice_card",
+            "practice_review",
+            "quiz_attempt",
+            "mock_interview",
         } <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:

@@ -5,6 +5,7 @@
 * ``errors.py``   — every error is ``{"error": message}`` with its status;
 * ``routes.py``   — submissions (through :func:`app.submissions.service.create_submission`,
   the same validation and rate limits as the web pages) and questions;
+* ``practice.py`` — the practice queue, reviews, quiz answers, progress, mock interviews;
 * ``present.py``  — what questions and submissions look like as JSON;
 * ``openapi.py``  — the hand-written OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
 """
@@ -23,4 +24,4 @@ def init_app(app: Flask) -> None:
     errors.register_app_handlers(app)
 
 
-from app.api import auth, routes  # noqa: E402,F401
+from app.api import auth, practice, routes  # noqa: E402,F401

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from app.api.openapi_practice import practice_paths, practice_responses, practice_schemas
 from app.api.openapi_result import result_schemas
 from app.bank.files import DIFFICULTIES, KINDS, ROLE, SLUG
 
@@ -76,6 +77,7 @@ SLUG_SCHEMA = {
     "examples": ["tcp-echo"],
 }
 MAX_ID = 2**31 - 1
+_SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": SLUG_SCHEMA}
 
 
 def _role_names() -> dict[str, Any]:
@@ -195,8 +197,17 @@ def _schemas() -> dict[str, Any]:
                 "answer": {**LOCALIZED, "description": "Instructors and admins only."},
                 "explanation": {**LOCALIZED, "description": "Instructors and admins only."},
                 "reference_files": {**FILES, "description": "Instructors and admins only."},
+                "quiz": {"type": "array", "items": ref("QuizItem")},
             },
-            "required": ["published", "version", "prompt", "key_points", "starter_files", "checks"],
+            "required": [
+                "published",
+                "version",
+                "prompt",
+                "key_points",
+                "starter_files",
+                "checks",
+                "quiz",
+            ],
         },
         **result_schemas(),
         "Result": {
@@ -523,7 +534,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **practice_paths(_SLUG_PARAM)},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -532,7 +543,7 @@ def document() -> dict[str, Any]:
                     "description": "An API token, lb_...",
                 },
             },
-            "schemas": _schemas(),
-            "responses": _responses(),
+            "schemas": {**_schemas(), **practice_schemas(SLUG_SCHEMA)},
+            "responses": {**_responses(), **practice_responses()},
         },
     }

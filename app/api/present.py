@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import url_for
 
+from app.bank.quiz import public_item
 from app.messages import in_both
 from app.models import LANGS, Question, Submission, SubmissionStatus, User
 from app.submissions.views import snapshot
@@ -67,6 +68,7 @@ def question_detail(question: Question, user: User) -> dict[str, Any]:
         key_points={lang: list(getattr(question, f"key_points_{lang}") or []) for lang in LANGS},
         starter_files=dict(question.starter_files or {}) if question.is_code else {},
         checks=public_checks(question.spec) if question.is_code else [],
+        quiz=[public_item(item, with_answer=user.is_instructor) for item in question.quiz or []],
     )
     if user.is_instructor:
         data.update(

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
+from app.bank import document
 from app.bank.files import (
     SLUG,
     BankFormatError,
@@ -67,10 +68,12 @@ def render_question(item: BankQuestion) -> str:
             {"name": w.name, **({"fails": w.fails} if w.fails else {})} for w in item.wrong_answers
         ]
     parts = [_front_matter(meta)]
-    for name in ("prompt", "key_points", "answer", "explanation"):
+    for name in ("prompt", "key_points", "answer", "explanation", "hints"):
         for lang in ("zh", "en"):
-            value = getattr(item, name)[lang]
-            if name == "key_points":
+            value = item.hints.get(lang) if name == "hints" else getattr(item, name)[lang]
+            if name in ("key_points", "hints"):
+                if name == "hints" and not value:
+                    continue
                 value = "\n".join(f"- {point}" for point in value)
             parts.append(f"::: {name}.{lang}\n{value}\n")
     for group, files in (("starter", item.starter_files), ("reference", item.reference_files)):
@@ -79,42 +82,29 @@ def render_question(item: BankQuestion) -> str:
     if item.spec:
         dumped = yaml.safe_dump(item.spec, allow_unicode=True, sort_keys=False, width=100)
         parts.append(f"::: spec\n{_fence(dumped, 'yaml')}\n")
+    if item.quiz:
+        parts.append(f"::: quiz\n{_fence(render_quiz(item.quiz), 'yaml')}\n")
     for wrong in item.wrong_answers:
         for role, code in wrong.files.items():
             parts.append(f"::: wrong.{wrong.name}.{role}\n{_fence(code, 'python')}\n")
     return "".join(parts)
 
 
+def render_quiz(items: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=100)
+
+
 def bank_question(question: Question) -> BankQuestion:
-    pick = lambda field: {lang: getattr(question, f"{field}_{lang}") or "" for lang in ("zh", "en")}  # noqa: E731
-    return BankQuestion(
-        slug=question.slug,
-        topic=question.topic.slug,
-        order=question.order,
-        kind=question.kind,
-        difficulty=question.difficulty,
-        tags=list(question.tags or []),
-        title=pick("title"),
-        prompt=pick("prompt"),
-        key_points={
-            lang: list(getattr(question, f"key_points_{lang}") or []) for lang in ("zh", "en")
-        },
-        answer=pick("answer"),
-        explanation=pick("explanation"),
-        roles=list(question.roles or []),
-        starter_files=dict(question.starter_files or {}),
-        reference_files=dict(question.reference_files or {}),
-        spec=question.spec,
-        wrong_answers=[
-            BankWrongAnswer(row.name, dict(row.files), row.failing_check)
-            for row in db.session.scalars(
-                sa.select(KnownWrongAnswer)
-                .where(KnownWrongAnswer.question_id == question.id)
-                .order_by(KnownWrongAnswer.id)
-            )
-            if SLUG.match(row.name) and set(row.files) <= set(question.roles or [])
-        ],
-    )
+    wrong = [
+        BankWrongAnswer(row.name, dict(row.files), row.failing_check)
+        for row in db.session.scalars(
+            sa.select(KnownWrongAnswer)
+            .where(KnownWrongAnswer.question_id == question.id)
+            .order_by(KnownWrongAnswer.id)
+        )
+        if SLUG.match(row.name) and set(row.files) <= set(question.roles or [])
+    ]
+    return document.from_question(question, wrong)
 
 
 def bank_topic(topic: Topic) -> BankTopic:

@@ -2,7 +2,8 @@
 
 A bank file is YAML front matter between ``---`` lines, then sections, each opened by a
 line ``::: NAME`` (``prompt.zh``, ``key_points.en``, ``starter.server``, ``spec``,
-``wrong.NAME.ROLE``...). Code and spec sections hold one fenced block. Known-wrong answers
+``wrong.NAME.ROLE``, ``hints.en``, ``quiz``...). Code, spec and quiz sections hold one fenced
+block (the quiz: a YAML list of items, see app/bank/quiz.py). Known-wrong answers
 are listed in the front matter (``wrong_answers: [{name, fails}]``: the check that must
 fail, if one) with one ``wrong.NAME.ROLE`` section per file. Parsing is pure: no Flask, no
 database.
@@ -74,6 +75,8 @@ class BankQuestion:
     reference_files: dict[str, str] = field(default_factory=dict)
     spec: dict[str, Any] | None = None
     wrong_answers: list[BankWrongAnswer] = field(default_factory=list)
+    hints: dict[str, list[str]] = field(default_factory=lambda: {"zh": [], "en": []})
+    quiz: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _split(text: str, source: str) -> tuple[dict[str, Any], dict[str, tuple[int, str]]]:
@@ -204,6 +207,7 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
         for name in TEXT_FIELDS:
             getattr(question, name)[lang] = sections.get(f"{name}.{lang}", (0, ""))[1]
         question.key_points[lang] = _bullets(sections.get(f"key_points.{lang}", (0, ""))[1])
+        question.hints[lang] = _bullets(sections.get(f"hints.{lang}", (0, ""))[1])
         if not question.prompt[lang]:
             raise BankFormatError(f"section 'prompt.{lang}' is missing or empty", None, source)
     for name, (line, body) in sections.items():
@@ -215,6 +219,8 @@ def parse_question(text: str, source: str = "<input>") -> BankQuestion:
             target[role] = _code_block(name, line, body, source)
         elif name == "spec":
             question.spec = _parse_spec_block(line, body, source, question.roles)
+        elif name == "quiz":
+            question.quiz = _parse_quiz_block(line, body, source)
     question.wrong_answers = _wrong_answers(meta, sections, question, source)
     if kind == "code":
         missing = [r for r in question.roles if r not in question.reference_files]
@@ -286,6 +292,27 @@ def _parse_spec_block(line: int, body: str, source: str, roles: list[str]) -> di
         at = line + 1 + first.line if first.line else line
         raise BankFormatError(f"invalid spec: {first.args[0].split(': ', 1)[-1]}", at, source)
     return spec
+
+
+def parse_quiz_text(text: str) -> list[dict[str, Any]]:
+    """Quiz items from YAML text (a bank file's ``quiz`` block, the studio's box); raises
+    yaml.YAMLError or QuizFormatError."""
+    from app.bank.quiz import parse_quiz
+
+    return parse_quiz(safe_yaml.load(text) if text.strip() else None)
+
+
+def _parse_quiz_block(line: int, body: str, source: str) -> list[dict[str, Any]]:
+    from app.bank.quiz import QuizFormatError
+
+    try:
+        return parse_quiz_text(_code_block("quiz", line, body, source))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = line + 1 + mark.line + 1 if mark else line
+        raise BankFormatError(f"invalid quiz YAML: {exc}", at, source) from None
+    except QuizFormatError as exc:
+        raise BankFormatError(str(exc), line, source) from None
 
 
 def read_directory(folder: Path) -> tuple[list[BankTopic], list[BankQuestion]]:

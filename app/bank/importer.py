@@ -12,8 +12,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.bank.chapter import Chapter, ChapterQuestion, parse_chapter
-from app.bank.loader import record_version, snapshot
-from app.models import Question, QuestionKind, QuestionVersion, Topic, db
+from app.bank.loader import apply_values
+from app.models import Question, QuestionKind, Topic, db
 
 ROLE_BY_LABEL = (
     ("服务器", "server"),
@@ -63,19 +63,6 @@ def _topic(chapter: Chapter, topic_slug: str) -> Topic:
     return topic
 
 
-def _snapshot_current_version(question: Question) -> None:
-    """Drafts are edited in place: their current version's snapshot follows the content."""
-    current = db.session.scalar(
-        sa.select(QuestionVersion).where(
-            QuestionVersion.question_id == question.id, QuestionVersion.version == question.version
-        )
-    )
-    if current is None:
-        record_version(question)
-    else:
-        current.snapshot = snapshot(question)
-
-
 def import_chapter(
     data: bytes, source: str, topic_slug: str | None = None, prefix: str | None = None
 ) -> list[Question]:
@@ -108,7 +95,7 @@ def import_chapter(
         question.starter_files = {}
         question.validation = None  # new content: validate again before publishing
         db.session.flush()
-        _snapshot_current_version(question)
+        apply_values(question, {}, force=True)  # a draft: its current version follows
         imported.append(question)
     db.session.commit()
     return imported

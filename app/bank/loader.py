@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.bank import document
 from app.bank.files import (
     BankFormatError,
     BankQuestion,
@@ -19,9 +20,6 @@ from app.models import KnownWrongAnswer, Question, QuestionVersion, Topic, db
 
 BUILTIN_BANK = Path(__file__).parent
 
-# Changing any of these changes how a question is graded, so it makes a new version.
-GRADED_FIELDS = ("roles", "reference_files", "spec")
-
 
 @dataclass
 class LoadReport:
@@ -30,46 +28,44 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def question_fields(item: BankQuestion) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "order": item.order,
-        "kind": item.kind,
-        "difficulty": item.difficulty,
-        "tags": item.tags,
-        "roles": item.roles,
-        "starter_files": item.starter_files,
-        "reference_files": item.reference_files,
-        "spec": item.spec,
-    }
-    for lang in ("zh", "en"):
-        values[f"title_{lang}"] = item.title[lang]
-        values[f"prompt_{lang}"] = item.prompt[lang]
-        values[f"key_points_{lang}"] = item.key_points[lang]
-        values[f"answer_{lang}"] = item.answer[lang]
-        values[f"explanation_{lang}"] = item.explanation[lang]
-    return values
-
-
-def snapshot(question: Question) -> dict[str, Any]:
-    """The gradable and displayed content of a question, as stored with each version."""
-    columns = [c.key for c in Question.__table__.columns]
-    skip = {
-        "id",
-        "topic_id",
-        "created_at",
-        "updated_at",
-        "published",
-        "version",
-        "source",
-        "validation",
-    }
-    return {name: getattr(question, name) for name in columns if name not in skip}
-
-
 def record_version(question: Question) -> None:
     db.session.add(
-        QuestionVersion(question=question, version=question.version, snapshot=snapshot(question))
+        QuestionVersion(
+            question=question, version=question.version, snapshot=document.snapshot(question)
+        )
     )
+
+
+def _current_version(question: Question) -> QuestionVersion | None:
+    return db.session.scalar(
+        sa.select(QuestionVersion).where(
+            QuestionVersion.question_id == question.id,
+            QuestionVersion.version == question.version,
+        )
+    )
+
+
+def apply_values(question: Question, values: dict[str, Any], *, force: bool = False) -> bool:
+    """Set ``values`` on an existing question under the one versioning rule
+    (document.needs_new_version); True when this made a new version. ``force`` refreshes
+    the snapshot even when no column changed (the caller changed something else)."""
+    changed = document.changed_fields(question, values)
+    for name in changed:
+        setattr(question, name, values[name])
+    if not changed and not force:
+        return False
+    if changed & set(document.GRADED_FIELDS):
+        question.validation = None  # it covered what was graded before
+    if document.needs_new_version(question, changed):
+        question.version += 1
+        record_version(question)
+        return True
+    current = _current_version(question)
+    if current is None:
+        record_version(question)
+    else:
+        current.snapshot = document.snapshot(question)
+    return False
 
 
 def upsert_topic(item: BankTopic) -> Topic:
@@ -86,7 +82,7 @@ def upsert_topic(item: BankTopic) -> Topic:
 def upsert_question(
     item: BankQuestion, topic: Topic, *, published: bool, source: str, report: LoadReport
 ) -> Question:
-    values = question_fields(item)
+    values = document.to_columns(item)
     question = db.session.scalar(sa.select(Question).where(Question.slug == item.slug))
     if question is None:
         question = Question(slug=item.slug, topic=topic, published=published, source=source)
@@ -98,7 +94,7 @@ def upsert_question(
         sync_wrong_answers(question, item.wrong_answers)
         report.created.append(item.slug)
         return question
-    changed = {n for n, v in values.items() if getattr(question, n) != v}
+    changed = document.changed_fields(question, values)
     if question.topic_id != topic.id:
         question.topic = topic
         changed.add("topic")
@@ -108,12 +104,7 @@ def upsert_question(
     if not changed:
         report.unchanged.append(item.slug)
         return question
-    for name in changed - {"topic", "wrong_answers"}:
-        setattr(question, name, values[name])
-    if changed & set(GRADED_FIELDS):
-        question.version += 1
-        question.validation = None  # it covered the previous version
-        record_version(question)
+    apply_values(question, values, force=True)
     report.updated.append(item.slug)
     return question
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,7 +16,8 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from app.bank.files import DIFFICULTIES, KINDS
+from app.bank.files import DIFFICULTIES, KINDS, parse_quiz_text
+from app.bank.quiz import QuizFormatError
 from app.models import Role
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -77,6 +79,16 @@ def _valid_tags(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_l("A tag has at most %(num)d characters.", num=MAX_TAG))
 
 
+def _valid_quiz(form: FlaskForm, field: TextAreaField) -> None:
+    """Parse the quiz box; the items are kept on the form for saving."""
+    try:
+        form.quiz_items = parse_quiz_text(field.data or "")
+    except yaml.YAMLError as exc:
+        raise ValidationError(_l("Quiz: not valid YAML (%(problem)s).", problem=str(exc))) from None
+    except QuizFormatError as exc:
+        raise ValidationError(_l("Quiz: %(problem)s.", problem=str(exc))) from None
+
+
 def choices(pairs) -> list[SelectChoice]:
     """``[(value, label), ...]`` -> what SelectField takes (labels may be lazy strings)."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
@@ -125,6 +137,26 @@ class QuestionForm(FlaskForm):
     answer_en = TextAreaField(_l("Model answer (English)"), filters=[unix_newlines])
     explanation_zh = TextAreaField(_l("Explanation (Chinese)"), filters=[unix_newlines])
     explanation_en = TextAreaField(_l("Explanation (English)"), filters=[unix_newlines])
+
+    hints_zh = TextAreaField(
+        _l("Hints (Chinese)"),
+        filters=[unix_newlines],
+        description=_l("One per line; they unlock one at a time after a failed attempt."),
+    )
+    hints_en = TextAreaField(
+        _l("Hints (English)"),
+        filters=[unix_newlines],
+        description=_l("One per line; they unlock one at a time after a failed attempt."),
+    )
+    quiz = TextAreaField(
+        _l("Quiz items (YAML)"),
+        filters=[unix_newlines],
+        validators=[_valid_quiz],
+        description=_l(
+            "A list of items: id, type (single, multiple, ordering, fill), prompt and "
+            "explanation in zh and en, choices, and the answer. Checked on save."
+        ),
+    )
 
     roles = StringField(
         _l("Roles"),

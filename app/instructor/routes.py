@@ -26,14 +26,15 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
+from app.bank import document
 from app.bank.archive import export_zip, import_bank, read_zip
 from app.bank.chapter import ChapterFormatError
 from app.bank.files import BankFormatError, parse_spec_text
 from app.bank.importer import ImportConflict, import_chapter
-from app.bank.loader import GRADED_FIELDS, record_version
-from app.grading.spec import SpecSyntaxError, dump_spec_yaml
+from app.bank.loader import record_version
+from app.grading.spec import SpecSyntaxError
 from app.i18n import current_lang
-from app.instructor import bp, listing, reference, stats, validation, versions
+from app.instructor import bp, editing, listing, reference, stats, validation, versions
 from app.instructor import regrade as regrading
 from app.instructor.access import admin_required, instructor_required, visible_questions
 from app.instructor.forms import (
@@ -123,22 +124,6 @@ def _role_files(prefix: str, roles: list[str]) -> dict[str, str]:
     return {role: unix_newlines(request.form.get(f"{prefix}-{role}", "")) for role in roles}
 
 
-def _fill_from_question(form: QuestionForm, question: Question) -> None:
-    form.topic.data = question.topic_id
-    form.order.data = question.order
-    form.kind.data = question.kind
-    form.difficulty.data = question.difficulty
-    form.tags.data = ", ".join(question.tags or [])
-    for lang in LANGS:
-        getattr(form, f"title_{lang}").data = getattr(question, f"title_{lang}")
-        for name in MARKDOWN_FIELDS:
-            getattr(form, f"{name}_{lang}").data = getattr(question, f"{name}_{lang}") or ""
-        points = getattr(question, f"key_points_{lang}") or []
-        getattr(form, f"key_points_{lang}").data = "\n".join(points)
-    form.roles.data = ", ".join(question.roles or [])
-    form.spec.data = dump_spec_yaml(question.spec) if question.spec else ""
-
-
 def _previews(form: QuestionForm) -> dict[str, Markup]:
     previews = {}
     for lang in LANGS:
@@ -157,32 +142,6 @@ def _points_html(text: str | None) -> Markup:
     return Markup(f'<ul class="key-points">{items}</ul>')
 
 
-def _values(
-    form: QuestionForm,
-    roles: list[str],
-    starter: dict[str, str],
-    reference_files: dict[str, str],
-    spec: dict[str, Any] | None,
-) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "topic_id": form.topic.data,
-        "order": form.order.data or 0,
-        "kind": form.kind.data,
-        "difficulty": form.difficulty.data,
-        "tags": split_list(form.tags.data),
-        "roles": roles,
-        "starter_files": {role: code for role, code in starter.items() if code.strip()},
-        "reference_files": {role: code for role, code in reference_files.items() if code.strip()},
-        "spec": spec,
-    }
-    for lang in LANGS:
-        values[f"title_{lang}"] = getattr(form, f"title_{lang}").data or ""
-        for name in MARKDOWN_FIELDS:
-            values[f"{name}_{lang}"] = getattr(form, f"{name}_{lang}").data or ""
-        values[f"key_points_{lang}"] = split_lines(getattr(form, f"key_points_{lang}").data)
-    return values
-
-
 def _editor(question: Question | None) -> str | Response | tuple[str, int]:
     """The authoring form, for a new question (``question`` None) or an existing one."""
     form = NewQuestionForm() if question is None else QuestionForm()
@@ -195,7 +154,7 @@ def _editor(question: Question | None) -> str | Response | tuple[str, int]:
     status = 200
     if not form.is_submitted():
         if question is not None:
-            _fill_from_question(form, question)
+            editing.fill_form(form, document.from_question(question), question.topic_id)
             roles = list(question.roles or [])
             starter = {role: question.starter_files.get(role, "") for role in roles}
             reference_files = {role: question.reference_files.get(role, "") for role in roles}
@@ -226,7 +185,7 @@ def _editor(question: Question | None) -> str | Response | tuple[str, int]:
                 form.slug.errors.append(_("A question with this slug already exists."))
                 valid = False
             if valid and not spec_errors and not file_errors:
-                values = _values(form, roles, starter, reference_files, spec)
+                values = editing.form_values(form, roles, starter, reference_files, spec)
                 saved = (
                     _create(form.slug.data, values)
                     if question is None
@@ -282,10 +241,9 @@ def _create(slug: str, values: dict[str, Any]) -> Question | None:
 
 
 def _update(question: Question, values: dict[str, Any]) -> Question:
-    graded_change = any(getattr(question, name) != values[name] for name in GRADED_FIELDS)
+    changed = document.changed_fields(question, values)
+    graded_change = bool(changed & set(document.GRADED_FIELDS))
     new_version = versions.apply_edit(question, values)
-    if graded_change and not new_version and question.validation is not None:
-        question.validation = None  # a draft edited in place: its last validation is void
     db.session.commit()
     if new_version:
         flash(

@@ -26,6 +26,7 @@ from app.models import (
     store_failed_checks,
     utcnow,
 )
+from app.practice.scheduling import review_submission
 
 QUEUED, RUNNING = SubmissionStatus.QUEUED.value, SubmissionStatus.RUNNING.value
 DONE, ERROR = SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value
@@ -154,6 +155,8 @@ def _finish(
     stored = db.session.execute(_owned(submission_id, worker).values(**values)).rowcount
     if stored and result is not None:
         store_failed_checks(db.session, submission_id, result)  # in the same transaction
+    if stored and status == DONE:
+        review_submission(submission_id)  # a graded submission is also a review
     db.session.commit()
     if stored:
         _try_publish(

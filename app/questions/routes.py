@@ -7,6 +7,8 @@ from flask_login import current_user
 
 from app.fragments import cached
 from app.i18n import current_lang
+from app.practice.pages import home_context as practice_home
+from app.practice.pages import question_context as practice_context
 from app.questions import bp, queries
 from app.questions.queries import Filters
 
@@ -17,6 +19,7 @@ def index() -> str:
     questions = queries.listed(filters)
     return render_template(
         "questions/index.html",
+        **practice_home(),
         filters=filters,
         groups=queries.grouped_by_topic(questions),
         count=len(questions),
@@ -46,10 +49,10 @@ def question(slug: str) -> str:
     if place is None:
         abort(404)
     reveal = request.args.get("reveal") == "1"
-    # Everything but the editor is the same for every visitor of this version in this
-    # language: rendered once (Markdown, Pygments, the template) and kept (app/fragments.py).
+    # What is the same for every visitor of this version in this language is rendered once
+    # (Markdown, Pygments, the template) and kept (app/fragments.py); the editor, the
+    # practice state (quiz result, hints unlocked, the rating form) are the visitor's.
     version = (place.id, place.version, place.updated_at, lang)
-    answer_key = (*version, reveal, place.before, place.after)
 
     def page() -> str:
         found = queries.published_question(slug)
@@ -57,24 +60,44 @@ def question(slug: str) -> str:
             abort(404)
         text = cached(
             ("question-text", *version),
-            lambda: render_template(
-                "questions/_question_text.html", question=found, key_points=found.key_points(lang)
-            ),
+            lambda: render_template("questions/_question_text.html", question=found),
         )
         answer = cached(
-            ("question-answer", *answer_key),
+            ("question-answer", *version),
+            lambda: render_template("questions/_question_answer.html", question=found),
+        )
+        pager = cached(
+            ("question-pager", *version, place.before, place.after),
             lambda: render_template(
-                "questions/_question_answer.html",
-                question=found,
-                reveal=reveal,
+                "questions/_question_pager.html",
                 previous=place.before,
                 next_question=place.after,
             ),
         )
-        return render_template("questions/question.html", question=found, text=text, answer=answer)
+        return render_template(
+            "questions/question.html",
+            question=found,
+            text=text,
+            answer=answer,
+            pager=pager,
+            reveal=reveal,
+            key_points=found.key_points(lang),
+            **practice_context(found),
+        )
 
     if _same_for_every_visitor():
-        return cached(("question-page", *answer_key, place.topic, request.full_path), page)
+        return cached(
+            (
+                "question-page",
+                *version,
+                reveal,
+                place.before,
+                place.after,
+                place.topic,
+                request.full_path,
+            ),
+            page,
+        )
     return page()
 
 

@@ -1,7 +1,7 @@
 """failed checks of each submission, and indexes covering the lists and statistics
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-07 18:20:00
 
 The statistics read these instead of every submission's result; existing results are
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -46,16 +46,13 @@ def test_unknown_topic_is_404(client):
     assert "Page not found" in response.get_data(as_text=True)
 
 
-def test_question_page_shows_prompt_key_points_and_hidden_answer(client, app):
+def test_question_page_shows_prompt_and_hides_answer_and_key_points(client, app):
     question = load(app, "udp-vs-tcp")
     response = client.get("/questions/udp-vs-tcp", headers=EN)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert question.title_en in html
     assert 'id="prompt-heading"' in html
-    assert len(re.findall(r"<li>", html.split('class="key-points"')[1].split("</ul>")[0])) == len(
-        question.key_points("en")
-    )
     details = re.search(r'<details class="answer" id="answer"( open)?>(.*?)</details>', html, re.S)
     assert details, "the answer must sit inside <details>"
     assert details.group(1) is None  # closed until the learner opens it
@@ -64,6 +61,10 @@ def test_question_page_shows_prompt_key_points_and_hidden_answer(client, app):
     # Everything after the summary (answer and explanation) is inside the <details> element.
     before_details = html.split('<details class="answer"')[0]
     assert "Model answer" not in before_details and "Explanation" not in before_details
+    # The key points give the answer away: they wait inside, as a "did you cover" checklist.
+    assert "key-points" not in before_details
+    checklist = details.group(2).split('class="key-points checklist"')[1].split("</ul>")[0]
+    assert len(re.findall(r"<li>", checklist)) == len(question.key_points("en"))
 
 
 def test_reveal_query_opens_the_answer(client):

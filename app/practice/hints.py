@@ -1,0 +1,48 @@
+"""Hints of a code question that unlock one at a time: one more after each failed attempt."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.models import Question, Submission, db
+
+
+def all_hints(question: Question, lang: str) -> list[str]:
+    """The question's own hints (bank), then each check's hints from the spec."""
+    hints = list(getattr(question, f"hints_{lang}") or []) or list(
+        question.hints_en or question.hints_zh or []
+    )
+    for check in (question.spec or {}).get("checks", []):
+        for hint in [check.get("hint"), *(check.get("hints") or [])]:
+            text = _text(hint, lang)
+            if text and text not in hints:
+                hints.append(text)
+    return hints
+
+
+def failed_attempts(user_id: int, question_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Submission.id)).where(
+            Submission.user_id == user_id,
+            Submission.question_id == question_id,
+            Submission.verdict == "failed",
+            Submission.regrade_of.is_(None),
+        )
+    )
+
+
+def unlocked(question: Question, user_id: int | None, lang: str) -> tuple[list[str], int]:
+    """(the hints unlocked so far, how many there are in all)."""
+    hints = all_hints(question, lang)
+    if user_id is None or not hints:
+        return [], len(hints)
+    return hints[: failed_attempts(user_id, question.id)], len(hints)
+
+
+def _text(hint: object, lang: str) -> str:
+    if isinstance(hint, str):
+        return hint.strip()
+    if isinstance(hint, dict):
+        text = hint.get(lang) or hint.get("en") or ""
+        return text.strip() if isinstance(text, str) else ""
+    return ""

@@ -1,0 +1,123 @@
+"""The practice pages through the real forms: answer first then reveal and rate, the quiz
+form, the queue on the home page and statuses in the list, mock interview, progress,
+hints that unlock after failed attempts."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.models import PracticeReview, Question, QuizAttempt, Submission, User, db
+from tests.helpers import csrf_token
+
+EN = {"Accept-Language": "en"}
+
+
+def _signed_in(client, auth) -> str:
+    auth.register()
+    return csrf_token(client.get("/", headers=EN).get_data(as_text=True))
+
+
+def test_home_shows_the_queue_and_the_list_a_status(client, auth):
+    _signed_in(client, auth)
+    html = client.get("/", headers=EN).get_data(as_text=True)
+    assert "0 questions due now" in html and 'id="practise"' in html
+    assert html.count("status-new") == 12
+    first = client.get("/practice/")
+    assert first.status_code == 302 and first.location.endswith("/questions/tcp-echo?practice=1")
+
+
+def test_concept_answer_reveal_checklist_and_rating(client, auth, app):
+    token = _signed_in(client, auth)
+    html = client.get("/questions/udp-vs-tcp?practice=1", headers=EN).get_data(as_text=True)
+    before, after = html.split('<details class="answer"')
+    assert 'id="your-answer"' in before and "Which of these did you cover?" not in before
+    assert "Which of these did you cover?" in after and 'value="again"' in after
+    response = client.post(
+        "/practice/questions/udp-vs-tcp/rate",
+        data={"csrf_token": token, "rating": "easy", "practice": "1"},
+    )
+    assert response.status_code == 303 and response.location.endswith("/practice/")
+    assert (
+        client.post(
+            "/practice/questions/udp-vs-tcp/rate", data={"csrf_token": token, "rating": "meh"}
+        ).status_code
+        == 400
+    )
+    with app.app_context():
+        assert db.session.scalars(sa.select(PracticeReview.rating)).all() == ["easy"]
+    html = client.get("/", headers=EN).get_data(as_text=True)
+    assert re.search(r"status-passed\">\s*<span[^>]*>Status:</span>\s*Passed", html)
+
+
+def test_the_quiz_form_grades_every_type_and_explains(client, auth, app):
+    token = _signed_in(client, auth)
+    with app.app_context():
+        items = db.session.scalar(sa.select(Question).where(Question.slug == "hol-scenarios")).quiz
+    data = {"csrf_token": token}
+    for item in items:
+        key = f"item-{item['id']}"
+        if item["type"] == "ordering":
+            for position, choice in enumerate(item["answer"], start=1):
+                data[f"{key}-{choice}"] = str(position)
+        else:
+            data[key] = item["answer"]
+    response = client.post("/practice/questions/hol-scenarios/quiz", data=data)
+    assert response.status_code == 303
+    html = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Your last score: 3 of 3 correct." in html and html.count("quiz-right") == 3
+    ordering = next(i for i in items if i["type"] == "ordering")
+    same = {f"item-{ordering['id']}-{c['id']}": "1" for c in ordering["choices"]}
+    client.post("/practice/questions/hol-scenarios/quiz", data={"csrf_token": token, **same})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 1
+
+
+def test_mock_interview_pages_and_progress(client, auth, app):
+    token = _signed_in(client, auth)
+    assert "Mock interview" in client.get("/practice/mock", headers=EN).get_data(as_text=True)
+    bad = client.post(
+        "/practice/mock",
+        data={"csrf_token": token, "topic": "sockets", "count": "0", "minutes": "30"},
+    )
+    assert bad.status_code == 422
+    started = client.post(
+        "/practice/mock",
+        data={"csrf_token": token, "topic": "sockets", "count": "2", "minutes": "30"},
+    )
+    assert started.status_code == 303
+    page = client.get(started.location, headers=EN).get_data(as_text=True)
+    assert 'class="countdown"' in page and "data-ends-at" in page
+    link = re.search(r'href="(/questions/[^"]+mock=\d+)"', page).group(1).replace("&amp;", "&")
+    question = client.get(link, headers=EN).get_data(as_text=True)
+    assert (
+        "no model answers until the end" in question and '<details class="answer"' not in question
+    )
+    reloaded = client.get(started.location, headers=EN).get_data(as_text=True)
+    same = re.compile(r'data-ends-at="[^"]+"|href="/questions/[^"]+"')
+    assert same.findall(reloaded) == same.findall(page)  # a reload: same questions and end
+    client.post(started.location + "/finish", data={"csrf_token": token})
+    summary = client.get(started.location, headers=EN).get_data(as_text=True)
+    assert "Summary" in summary and summary.count("Yes: first in your queue") == 2
+    progress = client.get("/practice/progress", headers=EN).get_data(as_text=True)
+    assert "<svg" in progress and "Streak: 1 day of practice in a row." in progress
+    assert progress.count('class="bar-reviews"') == 30
+
+
+def test_hints_unlock_one_at_a_time_after_failed_attempts(client, auth, app):
+    _signed_in(client, auth)
+    html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
+    assert 'class="hint-list"' not in html and "one more unlocks after each failed attempt" in html
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        question = db.session.scalar(sa.select(Question).where(Question.slug == "socket-timeout"))
+        for _ in range(2):
+            db.session.add(
+                Submission(user_id=user.id, question_id=question.id, question_version=1,
+                           files={}, status="done", verdict="failed", score=0.0)
+            )  # fmt: skip
+        db.session.commit()
+    html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
+    listed = html.split('class="hint-list"')[1].split("</ol>")[0]
+    assert listed.count("<li>") == 2
