@@ -120,3 +120,11 @@ def queries_of(app):
         return statements
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``): the
+    tests of the shared PostgreSQL database and Redis run on one of them, one at a time."""
+    for item in items:
+        if item.get_closest_marker("postgres") or item.get_closest_marker("redis"):
+            item.add_marker(pytest.mark.xdist_group("shared-services"))
