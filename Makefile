@@ -91,13 +91,14 @@ scaled-packages:
 run-scaled: setup scaled-packages
 	$(BIN)/python -m app.scaled --host $(HOST) --port $(SCALED_PORT)
 
-# Two test workers (pytest-xdist): the suite waits on sandboxes, sockets and browsers more
-# than it computes. TEST_WORKERS=0 runs it in this process.
+# Two test workers (pytest-xdist), a test file each at a time (a file's tests may build on
+# each other): the suite waits on sandboxes, sockets and browsers more than it computes.
+# TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: venv
 	$(BIN)/ruff check .

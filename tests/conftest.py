@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from pathlib import Path
 
@@ -122,9 +123,16 @@ def queries_of(app):
     return run
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``): the
-    tests of the shared PostgreSQL database and Redis run on one of them, one at a time."""
-    for item in items:
-        if item.get_closest_marker("postgres") or item.get_closest_marker("redis"):
-            item.add_marker(pytest.mark.xdist_group("shared-services"))
+@pytest.fixture(autouse=True)
+def _shared_services(request):
+    """`make test` runs on two workers (pytest-xdist): a test of the shared PostgreSQL
+    database or Redis holds this machine-wide lock, so they run one at a time (with
+    another suite running on the same machine too)."""
+    if not (
+        request.node.get_closest_marker("postgres") or request.node.get_closest_marker("redis")
+    ):
+        yield
+        return
+    with open("/tmp/loopback-tests-shared-services.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

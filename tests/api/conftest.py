@@ -22,3 +22,11 @@ def other_api(app) -> Api:
 def instructor_api(app) -> Api:
     make_user(app, "teacher@example.com", role="instructor")
     return Api(app.test_client(), make_token(app, "teacher@example.com"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Schemathesis names each operation's test ``...[POST /submissions]`` but gives all of
+    them one node id; pytest-xdist schedules by node id and would run one operation."""
+    for item in items:
+        if getattr(item, "operation_label", None) and not item.nodeid.endswith("]"):
+            item._id = item.parent.id.child(item.name)  # the name carries the operation
