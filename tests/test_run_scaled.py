@@ -82,10 +82,22 @@ def scaled_stack():
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-        leftovers = [pid for pid in tree if Path(f"/proc/{pid}").exists()]
+        # A grandchild may take a moment to notice its parent's exit (a gunicorn worker,
+        # a sandbox launcher): left behind is what is still there after that.
+        deadline = time.monotonic() + 10
+        while (leftovers := [pid for pid in tree if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
         log.close()
         shutil.rmtree(run, ignore_errors=True)
         assert not leftovers, f"still running after Ctrl-C: {leftovers}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _healthy(url: str) -> bool:
