@@ -109,8 +109,17 @@ def _healthy(url: str) -> bool:
 
 def test_proxy_spreads_pages_and_sockets_and_supervisord_restarts_a_dead_web(scaled_stack):
     process, url, ports = scaled_stack
-    checks = requests.get(url + "/healthz", timeout=5).json()["checks"]
-    assert checks["workers"]["live"] == 2 and checks["redis"]["ok"]
+    # Healthy with one live worker already: the second may still be starting.
+    checks = wait_for(
+        lambda: (
+            (c := requests.get(url + "/healthz", timeout=5).json()["checks"])["workers"]["live"]
+            == 2
+            and c
+        ),
+        30,
+        "both workers to beat",
+    )
+    assert checks["redis"]["ok"] and checks["database"]["ok"]
     session = sign_up(type("Stack", (), {"url": url}), "scaled@example.com")
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     # WebSocket upgrade through nginx, no stickiness: each socket lands on either process.
