@@ -20,7 +20,7 @@ LOOPBACK_USER ?= loopback
 INSTANCE := $(or $(LOOPBACK_INSTANCE),instance)
 AS_WEB := $(if $(filter 0,$(shell id -u)),setpriv --reuid=$(LOOPBACK_USER) --regid=$(LOOPBACK_USER) --clear-groups --no-new-privs --)
 
-.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench assets
+.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench bench-scaled assets
 
 setup: system venv translations user db
 
@@ -107,6 +107,11 @@ lint: venv
 bench: setup
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/live_sockets.py
+
+# The scaled deployment under load and faults (as root; about ten minutes).
+bench-scaled: setup scaled-packages
+	$(BIN)/python bench/scaled.py
 
 # Rebuild the committed JS bundles (static/js) from app/frontend (needs Node and npm).
 assets:

@@ -82,10 +82,22 @@ def scaled_stack():
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-        leftovers = [pid for pid in tree if Path(f"/proc/{pid}").exists()]
+        # A grandchild may take a moment to notice its parent's exit (a gunicorn worker,
+        # a sandbox launcher): left behind is what is still there after that.
+        deadline = time.monotonic() + 10
+        while (leftovers := [pid for pid in tree if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
         log.close()
         shutil.rmtree(run, ignore_errors=True)
         assert not leftovers, f"still running after Ctrl-C: {leftovers}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _healthy(url: str) -> bool:
@@ -97,8 +109,17 @@ def _healthy(url: str) -> bool:
 
 def test_proxy_spreads_pages_and_sockets_and_supervisord_restarts_a_dead_web(scaled_stack):
     process, url, ports = scaled_stack
-    checks = requests.get(url + "/healthz", timeout=5).json()["checks"]
-    assert checks["workers"]["live"] == 2 and checks["redis"]["ok"]
+    # Healthy with one live worker already: the second may still be starting.
+    checks = wait_for(
+        lambda: (
+            (c := requests.get(url + "/healthz", timeout=5).json()["checks"])["workers"]["live"]
+            == 2
+            and c
+        ),
+        30,
+        "both workers to beat",
+    )
+    assert checks["redis"]["ok"] and checks["database"]["ok"]
     session = sign_up(type("Stack", (), {"url": url}), "scaled@example.com")
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     # WebSocket upgrade through nginx, no stickiness: each socket lands on either process.
