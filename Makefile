@@ -34,6 +34,7 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
 	  echo "missing system packages:$$missing (install them, or run make as root)"; \
+	  $(if $(REQUIRE_PACKAGES),exit 1;) \
 	fi
 
 $(BIN)/activate:
@@ -76,17 +77,9 @@ run: setup
 SCALED_PACKAGES := nginx redis-server postgresql
 SCALED_PORT ?= 8080
 
+# The same check and install as `system`, but run-scaled cannot go on without them.
 scaled-packages:
-	@missing=""; for pkg in $(SCALED_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing system packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-	  echo "missing system packages:$$missing (run make run-scaled as root)"; exit 1; \
-	fi
+	@$(MAKE) --no-print-directory system SYSTEM_PACKAGES="$(SCALED_PACKAGES)" REQUIRE_PACKAGES=1
 
 run-scaled: setup scaled-packages
 	$(BIN)/python -m app.scaled --host $(HOST) --port $(SCALED_PORT)

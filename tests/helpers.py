@@ -463,3 +463,27 @@ def _words_only(value):
     if isinstance(value, list):
         return [_words_only(item) for item in value]
     return "…" if isinstance(value, str) else value
+
+
+@contextlib.contextmanager
+def postgres_app(tmp_path: Path):
+    """An app on a schema of its own in the shared PostgreSQL database (dropped after)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    require(reachable(POSTGRES_URL), "PostgreSQL is not reachable at 127.0.0.1:5432 (db test)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_app(
+            tmp_path,
+            POSTGRES_URL,
+            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}},
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -3,8 +3,6 @@ models match what the migrations build."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -12,7 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from app.models import db
-from tests.helpers import POSTGRES_URL, make_app, reachable, require
+from tests.helpers import make_app, postgres_app
 
 
 def _roundtrip(app) -> None:
@@ -52,19 +50,5 @@ def test_sqlite_upgrade_downgrade(tmp_path):
 
 @pytest.mark.postgres
 def test_postgres_upgrade_downgrade(tmp_path):
-    require(reachable(POSTGRES_URL), "PostgreSQL is not reachable at 127.0.0.1:5432 (db test)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        app = make_app(
-            tmp_path,
-            POSTGRES_URL,
-            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}},
-        )
+    with postgres_app(tmp_path) as app:
         _roundtrip(app)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

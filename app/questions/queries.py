@@ -110,14 +110,7 @@ def all_tags() -> list[str]:
 # What a question page reads on every request; the texts (Markdown) and the validation
 # report are read only when the page's cached text is rendered again (app/fragments.py).
 PAGE_COLUMNS = (
-    Question.slug,
-    Question.topic_id,
-    Question.order,
-    Question.kind,
-    Question.difficulty,
-    Question.tags,
-    Question.title_zh,
-    Question.title_en,
+    *LIST_COLUMNS,
     Question.roles,
     Question.starter_files,
     Question.published,

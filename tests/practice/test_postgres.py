@@ -3,7 +3,6 @@ progress (timestamps come back with their zone there, unlike SQLite)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,23 +14,13 @@ from app.models import Question, Topic, db
 from app.practice import queue, service
 from app.practice.scheduling import Source, review
 from tests.api.helpers import make_user
-from tests.helpers import POSTGRES_URL, make_app, reachable, require
+from tests.helpers import postgres_app
 from tests.practice.conftest import T0
 
 
 @pytest.mark.postgres
 def test_practice_on_postgres(tmp_path):
-    require(reachable(POSTGRES_URL), "PostgreSQL is not reachable at 127.0.0.1:5432 (db test)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        app = make_app(
-            tmp_path,
-            POSTGRES_URL,
-            SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}},
-        )
+    with postgres_app(tmp_path) as app:
         with app.app_context():
             upgrade()
             load_bank()
@@ -54,7 +43,3 @@ def test_practice_on_postgres(tmp_path):
             assert queue.progress(learner, later)[0]["seen"] >= 1
             assert queue.streak(learner, T0.date()) == 1
             db.engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
