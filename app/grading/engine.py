@@ -19,10 +19,11 @@ from app.grading.judge import judge
 from app.grading.limits import Limits
 from app.grading.listening import wait_listening
 from app.grading.messages import Message, msg, role_name
-from app.grading.netns import NamespaceError, private_loopback
+from app.grading.netns import NamespaceError, entered, private_loopback
 from app.grading.peers import Peer, make_peer
 from app.grading.sandbox import RunResult, Sandbox, SandboxUnavailable, sandbox_problem
 from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
+from app.grading.warm import SPARE_POOL, WarmSandbox
 
 ENGINE_VERSION = "2.0"  # 2: messages are ids + parameters (messages.py)
 EXCERPT_BYTES = 4096
@@ -208,47 +209,68 @@ def _observe(
     stdin_sent: list[str] = []
     problem: dict[str, Any] | None = None
 
-    with private_loopback():
-        capture = trace.Capture(port)
-        sandbox = Sandbox(
-            {f"{role}.py": code}, [f"{role}.py"], limits, keep_stdin_open=bool(script)
-        )
-        ended = threading.Event()
-        watchdog: threading.Timer | None = None
-        try:
-            peer.start()
-            sandbox.start()
-            deadline = time.monotonic() + timeout_s
-            watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
-            watchdog.daemon = True
-            watchdog.start()
-            if script:
-                threading.Thread(
-                    target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
-                ).start()
-            if program_is_server:
-                problem = wait_listening(sandbox, peer.kind.startswith("udp"), port, deadline)
-                if problem is None:
-                    peer.drive(deadline)
-            if finish == "exit":
-                if not sandbox.wait(max(deadline - time.monotonic(), 0)):
-                    sandbox.stop("time")
-            else:
-                _wait_for_peer(sandbox, peer, deadline)
-                sandbox.wait(settle_s)
-        finally:
-            ended.set()
-            if watchdog is not None:
-                watchdog.cancel()
+    spare = SPARE_POOL.take(limits)
+    try:
+        with entered(spare.namespace) if spare else private_loopback():
+            capture = trace.Capture(port)
+            sandbox: Sandbox | None = None
+            ended = threading.Event()
+            watchdog: threading.Timer | None = None
             try:
-                run: RunResult = sandbox.finish()
-            finally:  # whatever happened, the peer and the capture end with the check
-                peer.stop()
-                packets = capture.collect()
+                peer.start()
+                handed, spare = spare, None
+                sandbox = _start_program(handed, role, code, limits, bool(script))
+                deadline = time.monotonic() + timeout_s
+                watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
+                watchdog.daemon = True
+                watchdog.start()
+                if script:
+                    threading.Thread(
+                        target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
+                    ).start()
+                if program_is_server:
+                    problem = wait_listening(sandbox, peer.kind.startswith("udp"), port, deadline)
+                    if problem is None:
+                        peer.drive(deadline)
+                if finish == "exit":
+                    if not sandbox.wait(max(deadline - time.monotonic(), 0)):
+                        sandbox.stop("time")
+                else:
+                    _wait_for_peer(sandbox, peer, deadline)
+                    sandbox.wait(settle_s)
+            finally:
+                ended.set()
+                if watchdog is not None:
+                    watchdog.cancel()
+                try:
+                    run = sandbox.finish() if sandbox is not None else RunResult()
+                finally:  # whatever happened, the peer and the capture end with the check
+                    peer.stop()
+                    packets = capture.collect()
+    finally:
+        if spare is not None:  # never handed its program: thrown away
+            spare.finish()
     observation = Observation(
         run, peer.observation(), packets, port, program_is_server, stdin_sent, capture.complete
     )
     return observation, problem
+
+
+def _start_program(
+    spare: WarmSandbox | None, role: str, code: str, limits: Limits, stdin: bool
+) -> Sandbox:
+    """The program, started in its spare (warm.py) when there is one that can take it,
+    else in a new sandbox in the calling thread's namespace (the spare's, if any)."""
+    files, argv = {f"{role}.py": code}, [f"{role}.py"]
+    if spare is not None:
+        try:
+            spare.go(files, argv, limits, stdin)
+            return spare
+        except SandboxUnavailable:
+            spare.finish()
+    sandbox = Sandbox(files, argv, limits, keep_stdin_open=stdin)
+    sandbox.start()
+    return sandbox
 
 
 def _expire(sandbox: Sandbox, peer: Peer) -> None:
