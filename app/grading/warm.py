@@ -80,7 +80,8 @@ class WarmSandbox(Sandbox):
             raise SandboxUnavailable("the pre-warmed sandbox ended before its run")
         self._cgroup.begin_run()
         self.result = RunResult()
-        payload = marshal.dumps(([(name, code.encode()) for name, code in files.items()], argv))
+        contents = [(name, code.encode()) for name, code in files.items()]
+        payload = marshal.dumps((contents, argv, stdin))
         self._started = time.monotonic()
         try:
             self._control.settimeout(HANDOVER_TIMEOUT_S)

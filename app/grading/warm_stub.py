@@ -3,13 +3,15 @@
 call filter, before anyone knows which program it will run.
 
 It imports what socket programs import, says it is ready (one byte on descriptor 3, a
-socket) and waits there. The grader sends the run, ``marshal``-ed ``(files, argv)``, and
-shuts its side; the stub writes the files into the working folder, answers one byte (so the
-grader knows it took the run),
-closes every descriptor but 0, 1 and 2, and runs ``argv[0]`` as ``__main__`` exactly as
-``python3 -u -B -s argv[0]`` would: same ``sys.argv``, ``sys.path[0]``, ``__file__``,
-tracebacks without a frame of its own, exit status. If the socket closes with nothing on
-it, the spare was not needed: it exits quietly.
+socket) and waits there. The grader sends the run, ``marshal``-ed ``(files, argv, stdin)``,
+and shuts its side. The stub writes the files into the working folder, answers one byte
+(so the grader knows it took the run), puts /dev/null on stdin unless the check feeds it,
+closes every descriptor but 0, 1 and 2, and runs ``argv[0]`` as ``__main__`` as
+``python3 -u -B -s argv[0]`` would: same ``sys.argv`` and ``sys.orig_argv``,
+``sys.path[0]``, ``__file__``, tracebacks without a frame of its own, exit status. What
+differs: ``/proc/self/cmdline`` shows ``-c``, the modules below are already in
+``sys.modules``, and the CPU time of its start counts against ``RLIMIT_CPU``. If the socket
+closes with nothing on it, the spare was not needed: it exits quietly.
 
 Runs with nothing of the app importable; keep it standard library only.
 """
@@ -29,14 +31,18 @@ CONTROL = 3
 READY, TAKEN = b"R", b"!"
 
 
-def _receive() -> tuple[list[tuple[str, bytes]], list[str]] | None:
+def _receive() -> tuple[list[tuple[str, bytes]], list[str], bool] | None:
     os.write(CONTROL, READY)
     chunks = []
     while chunk := os.read(CONTROL, 1 << 16):
         chunks.append(chunk)
     if not chunks:
         return None
-    files, argv = marshal.loads(b"".join(chunks))
+    files, argv, stdin = marshal.loads(b"".join(chunks))
+    if not stdin:  # as in a cold start: /dev/null, not a pipe that is closed
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
     for name, content in files:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         view = memoryview(content)
@@ -45,7 +51,7 @@ def _receive() -> tuple[list[tuple[str, bytes]], list[str]] | None:
         os.close(fd)
     os.write(CONTROL, TAKEN)
     os.closerange(CONTROL, os.sysconf("SC_OPEN_MAX"))
-    return files, argv
+    return files, argv, stdin
 
 
 def _main_module(script: str) -> object:
@@ -63,9 +69,10 @@ def _run() -> None:
     received = _receive()
     if received is None:
         os._exit(0)
-    _, argv = received
+    _, argv, _ = received
     script = os.path.abspath(argv[0])
     sys.argv[:] = argv
+    sys.orig_argv[sys.orig_argv.index("-c") :] = argv  # /proc/self/cmdline still shows -c
     sys.path[0] = os.path.dirname(script)
     module = _main_module(script)
     sys.modules["__main__"] = module
