@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -209,51 +210,58 @@ def _observe(
     stdin_sent: list[str] = []
     problem: dict[str, Any] | None = None
 
-    spare = SPARE_POOL.take(limits)
-    try:
-        with entered(spare.namespace) if spare else private_loopback():
-            capture = trace.Capture(port)
-            sandbox: Sandbox | None = None
-            ended = threading.Event()
-            watchdog: threading.Timer | None = None
+    with _check_namespace(limits) as spare:
+        capture = trace.Capture(port)
+        sandbox: Sandbox | None = None
+        ended = threading.Event()
+        watchdog: threading.Timer | None = None
+        try:
+            peer.start()
+            sandbox = _start_program(spare, role, code, limits, bool(script))
+            deadline = time.monotonic() + timeout_s
+            watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
+            watchdog.daemon = True
+            watchdog.start()
+            if script:
+                threading.Thread(
+                    target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
+                ).start()
+            if program_is_server:
+                problem = wait_listening(sandbox, peer.kind.startswith("udp"), port, deadline)
+                if problem is None:
+                    peer.drive(deadline)
+            if finish == "exit":
+                if not sandbox.wait(max(deadline - time.monotonic(), 0)):
+                    sandbox.stop("time")
+            else:
+                _wait_for_peer(sandbox, peer, deadline)
+                sandbox.wait(settle_s)
+        finally:
+            ended.set()
+            if watchdog is not None:
+                watchdog.cancel()
             try:
-                peer.start()
-                handed, spare = spare, None
-                sandbox = _start_program(handed, role, code, limits, bool(script))
-                deadline = time.monotonic() + timeout_s
-                watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
-                watchdog.daemon = True
-                watchdog.start()
-                if script:
-                    threading.Thread(
-                        target=_feed_stdin, args=(sandbox, script, stdin_sent, ended), daemon=True
-                    ).start()
-                if program_is_server:
-                    problem = wait_listening(sandbox, peer.kind.startswith("udp"), port, deadline)
-                    if problem is None:
-                        peer.drive(deadline)
-                if finish == "exit":
-                    if not sandbox.wait(max(deadline - time.monotonic(), 0)):
-                        sandbox.stop("time")
-                else:
-                    _wait_for_peer(sandbox, peer, deadline)
-                    sandbox.wait(settle_s)
-            finally:
-                ended.set()
-                if watchdog is not None:
-                    watchdog.cancel()
-                try:
-                    run = sandbox.finish() if sandbox is not None else RunResult()
-                finally:  # whatever happened, the peer and the capture end with the check
-                    peer.stop()
-                    packets = capture.collect()
-    finally:
-        if spare is not None:  # never handed its program: thrown away
-            spare.finish()
+                run = sandbox.finish() if sandbox is not None else RunResult()
+            finally:  # whatever happened, the peer and the capture end with the check
+                peer.stop()
+                packets = capture.collect()
     observation = Observation(
         run, peer.observation(), packets, port, program_is_server, stdin_sent, capture.complete
     )
     return observation, problem
+
+
+@contextmanager
+def _check_namespace(limits: Limits) -> Iterator[WarmSandbox | None]:
+    """Run the body in the check's fresh namespace: a spare's (warm.py), yielded to take
+    the program, or a new one. A spare never finishes alive: it serves this check only."""
+    spare = SPARE_POOL.take(limits)
+    try:
+        with entered(spare.namespace) if spare else private_loopback():
+            yield spare
+    finally:
+        if spare is not None:
+            spare.finish()
 
 
 def _start_program(
