@@ -134,7 +134,9 @@ class Sandbox:
         memfds: list[int] = []
         try:
             for name, code in self.files.items():
-                memfds.append(_memfd(name, code.encode()))
+                # A lone surrogate (possible from the CLI, not the web) stays in the file
+                # as the invalid UTF-8 it is, for the interpreter to report.
+                memfds.append(_memfd(name, code.encode("utf-8", "surrogatepass")))
         except OSError as exc:
             for fd in memfds:
                 os.close(fd)

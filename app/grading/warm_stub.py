@@ -78,14 +78,35 @@ def _run() -> None:
     sys.modules["__main__"] = module
     with open(script, "rb") as source:
         code = source.read()
+    failed = None
     try:
         exec(compile(code, script, "exec", dont_inherit=True), module.__dict__)
     except SystemExit:
         raise
-    except BaseException as exc:  # as the interpreter reports it, without this frame
-        exc.with_traceback(exc.__traceback__.tb_next)  # the printer reads it from there
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-        raise SystemExit(1) from None
+    except BaseException as exc:
+        failed = exc
+    if failed is not None:  # reported outside the handler: nothing to chain it to
+        failed.__traceback__ = failed.__traceback__.tb_next  # without this frame
+        _report(failed)
+        # An uncaught KeyboardInterrupt ends the interpreter by SIGINT: 130 through bwrap.
+        raise SystemExit(130 if isinstance(failed, KeyboardInterrupt) else 1)
+
+
+def _report(exc: BaseException) -> None:
+    """What the interpreter does with an uncaught exception (PyErr_Print)."""
+    hook = getattr(sys, "excepthook", None)
+    if hook is None:
+        print("sys.excepthook is missing", file=sys.stderr)
+        sys.__excepthook__(type(exc), exc, exc.__traceback__)
+        return
+    try:
+        hook(type(exc), exc, exc.__traceback__)
+    except BaseException as failure:
+        print("Error in sys.excepthook:", file=sys.stderr)
+        failure.__traceback__ = failure.__traceback__.tb_next
+        sys.__excepthook__(type(failure), failure, failure.__traceback__)
+        print("\nOriginal exception was:", file=sys.stderr)
+        sys.__excepthook__(type(exc), exc, exc.__traceback__)
 
 
 _run()

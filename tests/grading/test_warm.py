@@ -14,7 +14,7 @@ import pytest
 from app.grading import engine
 from app.grading.engine import grade
 from app.grading.limits import Limits, MiB
-from app.grading.warm import SPARE_POOL
+from app.grading.warm import SPARE_POOL, runs_alike
 from tests.helpers import en, live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
@@ -72,8 +72,28 @@ def run(code: str, spec: dict | None = None):
         "threading.Thread(target=lambda: (time.sleep(0.2), print('late'))).start()\n"
         "raise KeyError('k')\n",
         "import atexit\natexit.register(print, 'at exit')\ninput()\n",
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n",
+        "import sys\nsys.excepthook = lambda *a: 1 / 0\nraise ValueError('v')\n",
+        "import sys\ndel sys.excepthook\nraise ValueError('v')\n",
+        "print('a\\x00b')\nprint('after')\x00\n",
+        "\ufeff# coding: latin-1\nprint(1)\n",
+        "# coding: ascii\nprint('\u00e9')\n",
     ],
-    ids=["probe", "exit_code", "exit_message", "traceback", "syntax", "threads", "atexit"],
+    ids=[
+        "probe",
+        "exit_code",
+        "exit_message",
+        "traceback",
+        "syntax",
+        "threads",
+        "atexit",
+        "keyboard_interrupt",
+        "failing_excepthook",
+        "no_excepthook",
+        "null_byte",
+        "bom_and_latin1",
+        "ascii_declared",
+    ],
 )
 def test_a_program_cannot_tell_a_spare_from_a_cold_start(sandbox, monkeypatch, code):
     seen = {}
@@ -89,6 +109,23 @@ def test_a_program_cannot_tell_a_spare_from_a_cold_start(sandbox, monkeypatch, c
         assert facts["argv"] == facts["orig_argv"][-1:] == ["client.py"]
         assert facts["work"] == ["client.py"] and facts["fds"] == ["0", "1", "2", "3"]
         assert facts["processes"] == 2  # bwrap and the program: no stub left beside it
+
+
+@pytest.mark.parametrize(
+    ("files", "alike"),
+    [
+        ({"client.py": "print('é')\n"}, True),
+        ({"client.py": "# -*- coding: utf-8 -*-\nprint(1)\n"}, True),
+        ({"client.py": "print(1)\x00\n"}, False),
+        ({"client.py": "#!/usr/bin/python3\n# vim: set fileencoding=latin-1 :\n"}, False),
+        ({"client.py": "\ufeff# coding: latin-1\n"}, False),
+        ({"client.py": "x = '\udc80'\n"}, False),
+        ({"socket.py": "print(1)\n"}, False),
+        ({"enum.py": "print(1)\n"}, False),
+    ],
+)
+def test_files_the_stub_would_run_differently_start_cold(files, alike):
+    assert runs_alike(files) is alike
 
 
 def test_each_check_runs_in_its_own_spare_used_once(sandbox, sandbox_start, monkeypatch):
