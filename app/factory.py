@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from babel import Locale
 from flask import Flask, request, session
 
 from app import config, jobs, security_headers, static_assets
@@ -44,12 +45,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def select_locale() -> str:
+# Parsed once: Flask-Babel would parse the selector's string again on every request.
+LOCALES = {code: Locale.parse(code) for code in ("en", "zh")}
+
+
+def select_locale() -> Locale:
     """The language the visitor chose with the switch, else their browser's preference."""
     chosen = session.get("lang") or request.cookies.get("lang")
-    if chosen in ("en", "zh"):
-        return chosen
-    return request.accept_languages.best_match(["en", "zh"]) or "en"
+    if chosen not in LOCALES:
+        chosen = request.accept_languages.best_match(["en", "zh"]) or "en"
+    return LOCALES[chosen]
 
 
 def _init_extensions(app: Flask) -> None:

@@ -78,8 +78,7 @@ def _vary_on_language(response: Response) -> Response:
     if request.endpoint == "static":  # the same file in every language (see static_assets)
         return response
     # Pages differ by Accept-Language and by the lang cookie (the session adds Vary: Cookie).
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

@@ -81,7 +81,6 @@ def question(slug: str) -> str:
             answer=answer,
             pager=pager,
             reveal=reveal,
-            key_points=found.key_points(lang),
             **practice_context(found),
         )
 
