@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from app.bank.files import DIFFICULTIES, KINDS
 from app.fragments import remembered
-from app.models import LANGS, ContentStamp, Question, Topic, db
+from app.models import LANGS, Question, Topic, content_stamp, db
 
 MAX_SEARCH = 100
 
@@ -151,6 +151,7 @@ class Placed:
     topic: tuple[str, str]
     before: Neighbour | None
     after: Neighbour | None
+    stamp: int | None  # the content stamp read before all this (None: no stamp row)
 
 
 # Built once: constructing a statement costs as much as running this one.
@@ -167,18 +168,16 @@ _READING_ORDER = published().with_only_columns(
 )
 
 
-_STAMP = sa.select(ContentStamp.value).where(ContentStamp.id == 1)
-
-
 @dataclass(frozen=True)
 class ReadingOrder:
+    stamp: int | None
     rows: list[sa.Row]
     positions: dict[str, int]
 
 
-def _reading_order(connection: sa.Connection) -> ReadingOrder:
+def _reading_order(connection: sa.Connection, stamp: int | None) -> ReadingOrder:
     rows = connection.execute(_READING_ORDER).all()
-    return ReadingOrder(rows, {row.slug: i for i, row in enumerate(rows)})
+    return ReadingOrder(stamp, rows, {row.slug: i for i, row in enumerate(rows)})
 
 
 def reading_order() -> ReadingOrder:
@@ -187,11 +186,11 @@ def reading_order() -> ReadingOrder:
     one statement is then this one-row read. On a connection of its own rather than the
     ORM session, whose bookkeeping would cost more than the statement."""
     with db.engine.connect() as connection:
-        stamp = connection.execute(_STAMP).scalar()
+        stamp = content_stamp(connection)
         if stamp is None:  # no stamp row: read it all each time
-            return _reading_order(connection)
+            return _reading_order(connection, stamp)
         # The stamp is read first: rows read after it are at least as new as it says.
-        return remembered(("reading-order", stamp), lambda: _reading_order(connection))
+        return remembered(("reading-order", stamp), lambda: _reading_order(connection, stamp))
 
 
 def placed(slug: str, lang: str) -> Placed | None:
@@ -214,6 +213,7 @@ def placed(slug: str, lang: str) -> Placed | None:
         topic=(row.topic_slug, _title(row, "topic", lang)),
         before=at(position - 1),
         after=at(position + 1),
+        stamp=order.stamp,
     )
 
 
