@@ -120,12 +120,17 @@ PAGE_COLUMNS = (
 )
 
 
+# Built once, like _READING_ORDER below: building it and its cache key would cost more
+# than running it.
+_PUBLISHED_QUESTION = (
+    sa.select(Question)
+    .options(so.load_only(*PAGE_COLUMNS), so.joinedload(Question.topic))
+    .where(Question.slug == sa.bindparam("slug"), Question.published.is_(True))
+)
+
+
 def published_question(slug: str) -> Question | None:
-    return db.session.scalar(
-        sa.select(Question)
-        .options(so.load_only(*PAGE_COLUMNS), so.joinedload(Question.topic))
-        .where(Question.slug == slug, Question.published.is_(True))
-    )
+    return db.session.scalar(_PUBLISHED_QUESTION, {"slug": slug})
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,6 @@ class Placed:
     stamp: int | None  # the content stamp read before all this (None: no stamp row)
 
 
-# Built once: constructing a statement costs as much as running this one.
 _READING_ORDER = published().with_only_columns(
     Question.id,
     Question.slug,
