@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -91,6 +92,8 @@ def scenario(mode: str, users: int, seconds: float) -> dict:
         result = json.loads(out.read_text())
         rows = settle(stack, result["emails"])["rows"]
     finally:
+        log = stack.server.log if mode == "embedded" else stack.run / "out.log"
+        shutil.copy(log, folder / "stack.log")
         stack.stop()
     finished = [_moment(r[4]) for r in rows if r[4] is not None]
     started = [_moment(r[3]) for r in rows if r[3] is not None]
@@ -115,6 +118,7 @@ def report(runs: list[dict], users: int, seconds: float) -> None:
     for run in runs:
         r = run["result"]
         http, verdict = r["http"], r["verdict"] or {"p50": 0, "p95": 0, "count": 0}
+        connect = r["requests"].get("WS connect", {"failures": 0})
         print(f"\n== {run['mode']}" + (f": {'; '.join(run['faults'])}" if run["faults"] else ""))
         print(
             f"HTTP: {http['count']} requests, p50 {http['p50']:.0f} ms, p95 {http['p95']:.0f} ms, "
@@ -128,7 +132,7 @@ def report(runs: list[dict], users: int, seconds: float) -> None:
             f"the socket was down, {r['missed']} missed, {r['wrong']} unexpected "
             f"({r['verdicts']}); submit to verdict p50 {verdict['p50'] / 1000:.1f} s, "
             f"p95 {verdict['p95'] / 1000:.1f} s; {r['connects']} Socket.IO connects "
-            f"for {len(r['emails'])} learners"
+            f"for {len(r['emails'])} learners ({connect['failures']} first tries failed)"
         )
         print(
             f"submissions: {run['stored']} stored, {run['missing']} accepted but missing, "

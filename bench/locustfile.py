@@ -102,10 +102,22 @@ class Learner(HttpUser):
         sio.on("connect", self._connected)
         sio.on("snapshot", lambda data: self._event(data, None))
         sio.on("submission", lambda data: self._event(data, data.get("event")))
+        self.ever_connected = False
+        self.sio = sio
+        self._connect()
+        return sio
+
+    def _connect(self) -> None:
+        """The first connection: python-socketio reconnects by itself only after one
+        succeeded, so a page whose first try failed tries again (a real page reloads)."""
+        if self.ever_connected:
+            return
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies)
         with self.environment.events.request.measure("WS", "connect"):
-            sio.connect(self.host, headers={"Cookie": cookie}, transports=["websocket"])
-        return sio
+            self.sio.connect(
+                self.host, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
+            )
+            self.ever_connected = True
 
     def _connected(self) -> None:
         """A new connection or a reconnection: watch again (a snapshot catches up)."""
@@ -158,6 +170,7 @@ class Learner(HttpUser):
             while not self.watching[ident].wait(5) and time.perf_counter() < deadline:
                 if not self.sio.connected:
                     self._poll(ident)
+                    self._connect()
         finally:
             del self.watching[ident]
         verdict, how = self.heard.pop(ident, (None, None))
