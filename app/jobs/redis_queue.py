@@ -73,12 +73,17 @@ class ListedWorker(SimpleWorker):
     def stay_listed(self) -> bool:
         """List this worker again if it was dropped; True when it had to."""
         with self._listing:
-            key, redis = self.key, self.connection
-            if not self._born or (
-                redis.sismember(self.redis_workers_keys, key) and not redis.hexists(key, "death")
-            ):
+            if not self._born:
                 return False
-            with redis.pipeline() as pipe:
+            key = self.key
+            with self.connection.pipeline() as pipe:
+                pipe.sismember(self.redis_workers_keys, key)
+                pipe.exists(key)  # a long grading may outlive RQ's own key
+                pipe.hexists(key, "death")
+                listed, exists, dead = pipe.execute()
+            if listed and exists and not dead:
+                return False
+            with self.connection.pipeline() as pipe:
                 pipe.hdel(key, "death")
                 pipe.hset(key, mapping={**self.serialize(), "state": self.get_state()})
                 worker_registration.register(self, pipe)
