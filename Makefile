@@ -20,7 +20,7 @@ LOOPBACK_USER ?= loopback
 INSTANCE := $(or $(LOOPBACK_INSTANCE),instance)
 AS_WEB := $(if $(filter 0,$(shell id -u)),setpriv --reuid=$(LOOPBACK_USER) --regid=$(LOOPBACK_USER) --clear-groups --no-new-privs --)
 
-.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench bench-scaled assets
+.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench bench-scaled bench-venv bench-locust assets
 
 setup: system venv translations user db
 
@@ -105,6 +105,24 @@ bench: setup
 # The scaled deployment under load and faults (as root; about ten minutes).
 bench-scaled: setup scaled-packages
 	$(BIN)/python bench/scaled.py
+
+# Locust has a virtualenv of its own (bench/requirements.txt, with requirements.txt's pins as
+# constraints; a constraint may not carry extras): the app's stays as tests expect it.
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed: bench/requirements.txt requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	sed 's/\[[^]]*\]//' requirements.txt > $(BENCH_VENV)/constraints.txt
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt -c $(BENCH_VENV)/constraints.txt
+	touch $@
+
+bench-venv: $(BENCH_VENV)/.installed
+
+# Locust learners on the embedded stack, then on the scaled one under faults (as root;
+# about ten minutes).
+bench-locust: setup scaled-packages bench-venv
+	$(BIN)/python bench/locust_load.py
 
 # Rebuild the committed JS bundles (static/js) from app/frontend (needs Node and npm).
 assets:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker, worker_registration
 
 from app.jobs import Dispatcher
 from app.models import db
@@ -50,12 +50,55 @@ def validate_job(question_id: int) -> None:
         db.session.remove()
 
 
+class ListedWorker(SimpleWorker):
+    """RQ's worker, listed again in RQ's registry whenever it was dropped from it while it
+    lives: RQ lists a worker only at its birth, but another worker's sweep drops one paused
+    (SIGSTOP) past STALE_SECONDS, and a flushed Redis drops them all."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._listing = threading.Lock()  # the beat thread against birth and death
+        self._born = False
+
+    def register_birth(self) -> None:
+        with self._listing:
+            super().register_birth()
+            self._born = True
+
+    def register_death(self) -> None:
+        with self._listing:
+            self._born = False
+            super().register_death()
+
+    def stay_listed(self) -> bool:
+        """List this worker again if it was dropped; True when it had to."""
+        with self._listing:
+            if not self._born:
+                return False
+            key = self.key
+            with self.connection.pipeline() as pipe:
+                pipe.sismember(self.redis_workers_keys, key)
+                pipe.exists(key)  # a long grading may outlive RQ's own key
+                pipe.hexists(key, "death")
+                listed, exists, dead = pipe.execute()
+            if listed and exists and not dead:
+                return False
+            with self.connection.pipeline() as pipe:
+                pipe.hdel(key, "death")
+                pipe.hset(key, mapping={**self.serialize(), "state": self.get_state()})
+                worker_registration.register(self, pipe)
+                pipe.expire(key, self.worker_ttl + 60)
+                pipe.execute()
+            return True
+
+
 class RedisDispatcher(Dispatcher):
     def __init__(self, app: Flask):
         self.app = app
         self.redis = Redis.from_url(app.config["REDIS_URL"])
         self.queue = Queue(app.config["GRADING_QUEUE"], connection=self.redis)
         self._stopping = threading.Event()
+        self.worker_name: str | None = None  # set in the `flask worker` process
 
     def enqueue(self, submission_id: int) -> None:
         self._put(grade_job, submission_id, job_id(submission_id), 900)
@@ -101,7 +144,8 @@ class RedisDispatcher(Dispatcher):
     def forget_dead_workers(self) -> None:
         """RQ keeps a killed worker registered (and 'busy') until its key expires, minutes
         later: drop the registrations of ours that stopped beating."""
-        alive = self.live_worker_names()
+        # Never this process's own: resumed after a pause, it may sweep before it beats.
+        alive = self.live_worker_names() | {self.worker_name}
         for worker in Worker.all(queue=self.queue):
             if worker.name not in alive and worker.name.startswith("loopback-"):
                 worker.register_death()
@@ -146,13 +190,17 @@ class RedisDispatcher(Dispatcher):
         self.forget_graded_failures()
         remove_stale_cgroups()
 
-    def _beat(self, name: str) -> None:
+    def _beat(self, worker: ListedWorker) -> None:
         # Several beats per STALE_SECONDS: a busy machine may delay one.
         config = self.app.config
         interval = max(0.2, min(config["HEARTBEAT_SECONDS"], config["STALE_SECONDS"] / 4))
         while True:
             try:
-                self.beat(name)
+                self.beat(worker.name)
+                if worker.stay_listed():
+                    self.app.logger.warning(
+                        "worker %s was dropped from RQ's registry: listed again", worker.name
+                    )
             except RedisError as exc:
                 self.app.logger.warning("worker heartbeat failed: %s", exc)
             if self._stopping.wait(interval):
@@ -171,16 +219,16 @@ class RedisDispatcher(Dispatcher):
 
     def work(self, burst: bool = False) -> None:
         """Run a worker in this process (the `flask worker` command)."""
-        name = f"loopback-{socket.gethostname()}-{os.getpid()}"
+        name = self.worker_name = f"loopback-{socket.gethostname()}-{os.getpid()}"
+        worker = ListedWorker([self.queue], connection=self.redis, name=name)
         self.beat(name)
-        threading.Thread(target=self._beat, args=(name,), name="beat", daemon=True).start()
+        threading.Thread(target=self._beat, args=(worker,), name="beat", daemon=True).start()
         sweeper = threading.Thread(target=self._sweep, name="grading-sweeper", daemon=True)
         sweeper.start()
         try:
             with self.app.app_context():
                 self.sweep_once()
                 db.session.remove()
-                worker = SimpleWorker([self.queue], connection=self.redis, name=name)
                 worker.work(burst=burst, with_scheduler=False)
         finally:
             self._stopping.set()

@@ -1,10 +1,13 @@
 """Operators' faults on the scaled mode, with real `flask worker` processes and Redis:
 a killed worker leaves /healthz and RQ's registry within STALE_SECONDS, a worker-less
-queue turns /healthz red; failures RQ records for work that was graded are cleared."""
+queue turns /healthz red, a paused one comes back to both when resumed; failures RQ
+records for work that was graded are cleared."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import uuid
 
 import pytest
@@ -13,7 +16,7 @@ from rq import Worker
 
 from app.jobs.redis_queue import grade_job
 from tests.helpers import REDIS_URL, reachable, require
-from tests.jobs.conftest import Deployment, wait_for
+from tests.jobs.conftest import SLOW_CLIENT, Deployment, wait_for
 
 pytestmark = pytest.mark.redis
 
@@ -79,6 +82,53 @@ def test_killed_worker_leaves_health_and_rq_within_stale_seconds(scaled):
     )
     scaled.kill(second)
     wait_for(lambda: health(scaled)[0] == 503, 6, "/healthz to turn red without workers")
+
+
+def test_paused_worker_comes_back_to_health_and_rq_and_its_grading_is_stored_once(scaled, sandbox):
+    submission_id = scaled.store("tcp-echo", {"client": SLOW_CLIENT})
+    with scaled.app.app_context():
+        scaled.app.extensions["dispatcher"].enqueue(submission_id)
+    paused = scaled.spawn("worker")
+    wait_for(lambda: scaled.submission(submission_id).status == "running", 30, "the grading")
+    os.kill(paused.pid, signal.SIGSTOP)  # past STALE_SECONDS=3: the other takes over
+    try:
+        other = scaled.spawn("worker")
+        wait_for(
+            lambda: scaled.submission(submission_id).attempts == 2, 30, "the other to take over"
+        )
+        wait_for(
+            lambda: not any(n.endswith(f"-{paused.pid}") for n in registered(scaled)),
+            10,
+            "the other worker's sweep to drop the paused one from RQ's registry",
+        )
+        assert health(scaled)[1]["workers"]["live"] == 1
+    finally:
+        os.kill(paused.pid, signal.SIGCONT)
+    wait_for(lambda: health(scaled)[1]["workers"]["live"] == 2, 6, "the resumed one's beat")
+    wait_for(
+        lambda: (
+            {n.rsplit("-", 1)[1] for n in registered(scaled)} == {str(paused.pid), str(other.pid)}
+        ),
+        6,
+        "the resumed worker to be listed in RQ's registry again",
+    )
+    # Both finish their runs of the job; the resumed one stores nothing (it lost the claim).
+    queue = scaled.app.extensions["dispatcher"].queue
+    wait_for(lambda: scaled.submission(submission_id).status == "done", 90, "the verdict")
+    graded = scaled.submission(submission_id)
+    wait_for(
+        lambda: {w.get_state() for w in Worker.all(queue=queue)} == {"idle"},
+        60,
+        "both workers to finish their runs",
+    )
+    again = scaled.submission(submission_id)
+    assert (again.attempts, again.verdict) == (2, "passed")
+    assert (again.finished_at, again.result) == (graded.finished_at, graded.result)
+    assert len(registered(scaled)) == 2
+    with scaled.app.app_context():
+        from app.models import Submission, db
+
+        assert db.session.query(Submission).count() == 1
 
 
 def test_failures_of_graded_submissions_are_cleared(scaled):
