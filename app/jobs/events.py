@@ -13,6 +13,10 @@ from typing import Any
 from flask import current_app
 
 EVENT = "submission"
+# An event says how far the grading is, never what it found: a finished check's detail
+# (traces, transcripts: tens of KB) would go to every page in the room, and the pages read
+# the checks over HTTP anyway.
+RESULTS = ("check",)
 
 
 def room(submission_id: int) -> str:
@@ -23,7 +27,8 @@ def publish(submission_id: int, event: str, **data: Any) -> None:
     sink = current_app.extensions.get("grading_events")
     if sink is None:
         raise RuntimeError("this process has no channel for grading events")
-    sink({**data, "id": submission_id, "event": event})
+    progress = {key: value for key, value in data.items() if key not in RESULTS}
+    sink({**progress, "id": submission_id, "event": event})
 
 
 def emit_to_room(payload: dict[str, Any]) -> None:

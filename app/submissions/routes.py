@@ -94,6 +94,13 @@ def status(submission_id: int):
     return jsonify(snapshot(submission, include_files=True))
 
 
+@bp.get("/submissions/<int:submission_id>/live.json")
+@login_required
+def live(submission_id: int):
+    """The live state alone (what the socket sends): what the page polls without a socket."""
+    return jsonify(views.live_state(visible_submission(submission_id)))
+
+
 @bp.after_request
 def private_pages(response):
     """Submission pages hold code: never cached by a shared cache or kept by the browser."""

@@ -71,6 +71,8 @@ def register(page: Page, email: str) -> None:
 
 def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     page.add_init_script(RECORD_PROGRESS)
+    frames: list = []  # what the result page's socket receives
+    page.on("websocket", lambda ws: ws.on("framereceived", frames.append))
     register(page, "browser-learner@example.com")
     page.goto("/questions/tcp-echo")
     expect(page.get_by_role("tablist")).to_be_visible()
@@ -84,6 +86,9 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     progress = page.evaluate("window.__progress")
     total = bank_check_count("tcp-echo")
     assert any(re.search(rf"of {total}\b", text) for text in progress), progress
+    # the socket carried the live state and events only; the checks came over HTTP
+    assert any(str(frame).startswith('42["snapshot"') for frame in frames), frames
+    assert max(len(frame) for frame in frames) < 1024, max(frames, key=len)
 
     # every check passed: each is one line, its details (and trace) one click away
     first = page.locator("li.check-passed").first

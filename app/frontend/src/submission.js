@@ -1,5 +1,6 @@
 // The result page, live: watch the submission over Socket.IO and update the summary
-// (queued -> running check i of n -> verdict and score) as events arrive. Finished checks
+// (queued -> running check i of n -> verdict and score) as events arrive. The socket
+// carries only that (a few hundred bytes: the live state, and events); finished checks
 // are rendered by the server: the fragment GET /submissions/<id>/checks (the same Jinja
 // partial as the page) is fetched and swapped in, so the rendering lives in one place.
 //
@@ -238,7 +239,7 @@ function watch(root) {
       error: snap.error,
       total: snap.total,
       message: snap.message,
-      done: (snap.checks || []).length,
+      done: snap.done || 0,
     };
     if (!pending()) current = null;
     else if (snap.running) {
@@ -290,21 +291,23 @@ function watch(root) {
   }
 
   // While pending, ask again now and then: the queue position moves as others finish,
-  // and an event lost on the way (a relay restarting) cannot leave the page behind.
+  // and an event lost on the way (a relay restarting) cannot leave the page behind. The
+  // timer re-arms itself: an answer that never comes must not end the asking.
   function scheduleQueueRefresh() {
     clearTimeout(queueTimer);
     if (!pending()) return;
     queueTimer = setTimeout(() => {
       if (socket && socket.connected) socket.emit("watch", { id });
+      scheduleQueueRefresh();
     }, QUEUE_REFRESH_MS);
   }
 
-  // Without a socket (blocked, or refused): poll the JSON snapshot until graded.
+  // Without a socket (blocked, or refused): poll the live state until graded.
   function startPolling() {
     if (pollTimer || !pending()) return;
     const poll = async () => {
       try {
-        const response = await fetch(root.dataset.statusUrl, {
+        const response = await fetch(root.dataset.liveUrl, {
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         });
@@ -348,7 +351,11 @@ function watch(root) {
     socket.emit("watch", { id }); // on every (re)connect: join the room and resync
   });
   socket.on("disconnect", (reason) => {
-    if (pending() && reason !== "io client disconnect") showNotice(strings.reconnecting);
+    if (!pending() || reason === "io client disconnect") return;
+    showNotice(strings.reconnecting);
+    // the client reconnects by itself after a lost connection, not after the server's
+    // own disconnect (a web process shutting down): ask again then too
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
   socket.on("connect_error", () => {
     failures += 1;
