@@ -72,7 +72,7 @@ def register(page: Page, email: str) -> None:
 def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     page.add_init_script(RECORD_PROGRESS)
     frames: list = []  # what the result page's socket receives
-    page.on("websocket", lambda ws: ws.on("framereceived", frames.append))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
     register(page, "browser-learner@example.com")
     page.goto("/questions/tcp-echo")
     expect(page.get_by_role("tablist")).to_be_visible()
