@@ -182,6 +182,7 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
 
     opened: list[float] = []
     sizes: list[int] = []  # bytes of each snapshot a page received
+    received: list[int] = []  # bytes each page received over its socket, all frames
     began = time.monotonic()
     handshakes = threading.Semaphore(50)  # pages open over time, not all in one instant
     problems: dict[str, int] = {}
@@ -207,10 +208,12 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         except Exception as exc:
             problem(exc)
             return False, None
+        total = 0
         try:
             ws.settimeout(90)  # Engine.IO pings every 25 s
             while time.monotonic() < deadline:
                 message = ws.recv()
+                total += len(message.encode())
                 if message == "2":
                     ws.send("3")
                     continue
@@ -228,6 +231,8 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
             problem(exc)
         finally:
             ws.close()
+            with lock:
+                received.append(total)
         return True, None
 
     with ThreadPoolExecutor(len(targets)) as pool:
@@ -241,7 +246,8 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         "verdicts": len(got),
         "problems": problems,
         "all_open": max(opened) if opened else float("nan"),
-        "snapshot_kb": statistics.mean(sizes) / 1024 if sizes else 0,
+        "snapshot_bytes": statistics.mean(sizes) if sizes else 0,
+        "socket_bytes": statistics.mean(received) if received else 0,
         "p50": statistics.median(delays) if delays else float("nan"),
         "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
     }
@@ -363,7 +369,8 @@ def main() -> int:
             f"\nwatchers: {watched['watchers']} pages over 2 web processes, "
             f"{watched['connected']} connected (all open after {watched['all_open']:.0f} s), "
             f"{watched['verdicts']} got their verdict (snapshots of "
-            f"{watched['snapshot_kb']:.0f} KiB on average); "
+            f"{watched['snapshot_bytes']:.0f} B, {watched['socket_bytes']:.0f} B "
+            "received per page on average); "
             f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s; "
             f"client-side problems {watched['problems'] or 'none'}"
         )

@@ -22,7 +22,18 @@ from app.submissions.service import can_view, queue_position
 # once graded, the verdict and the grader's message. A few hundred bytes whatever the
 # result's size: the checks (traces, transcripts) come over HTTP, in the result page's
 # fragment (GET /submissions/<id>/checks) or the JSON (GET /submissions/<id>.json).
-LIVE = ("id", "status", "position", "verdict", "score", "error", "total", "done", "message", "running")
+LIVE = (
+    "id",
+    "status",
+    "position",
+    "verdict",
+    "score",
+    "error",
+    "total",
+    "done",
+    "message",
+    "running",
+)
 # the columns it is read from (not the files)
 LIVE_COLUMNS = (
     Submission.status,
