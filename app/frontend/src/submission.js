@@ -349,6 +349,7 @@ function watch(root) {
     stopPolling();
     showNotice("");
     socket.emit("watch", { id }); // on every (re)connect: join the room and resync
+    scheduleQueueRefresh(); // and again until graded, even if this one goes unanswered
   });
   socket.on("disconnect", (reason) => {
     if (!pending() || reason === "io client disconnect") return;
