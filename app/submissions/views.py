@@ -17,7 +17,6 @@ from app.messages import in_both, say
 from app.models import Question, QuestionKind, Submission, db
 from app.submissions.service import can_view, queue_position
 
-
 # What a watching page needs, and all a live socket carries: where the grading is and,
 # once graded, the verdict and the grader's message. A few hundred bytes whatever the
 # result's size: the checks (traces, transcripts) come over HTTP, in the result page's
