@@ -13,10 +13,6 @@ from typing import Any
 from flask import current_app
 
 EVENT = "submission"
-# An event says how far the grading is, never what it found: a finished check's detail
-# (traces, transcripts: tens of KB) would go to every page in the room, and the pages read
-# the checks over HTTP anyway.
-RESULTS = ("check",)
 
 
 def room(submission_id: int) -> str:
@@ -27,8 +23,18 @@ def publish(submission_id: int, event: str, **data: Any) -> None:
     sink = current_app.extensions.get("grading_events")
     if sink is None:
         raise RuntimeError("this process has no channel for grading events")
-    progress = {key: value for key, value in data.items() if key not in RESULTS}
-    sink({**progress, "id": submission_id, "event": event})
+    sink({**progress(data), "id": submission_id, "event": event})
+
+
+def progress(data: dict[str, Any]) -> dict[str, Any]:
+    """An event says how far the grading is: of a finished check only its status. Its
+    detail (traces, transcripts: tens of KB) would go to every page in the room; a page
+    reads the checks over HTTP once, when the verdict is in."""
+    data = dict(data)
+    check = data.pop("check", None)
+    if isinstance(check, dict):
+        data["check_status"] = check.get("status")
+    return data
 
 
 def emit_to_room(payload: dict[str, Any]) -> None:

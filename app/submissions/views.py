@@ -1,5 +1,6 @@
-"""What a submission looks like to its watchers: one snapshot shape for the result page,
-the JSON endpoints and the Socket.IO resync."""
+"""What a submission looks like to its watchers: the live state (what a watching page
+receives, by Socket.IO or by polling) and the snapshot (the live state and the whole result:
+the result page as served, its checks fragment, the JSON endpoints)."""
 
 from __future__ import annotations
 

@@ -111,4 +111,6 @@ def test_a_finished_check_goes_out_without_its_result(app):
             grading_events.publish(7, "check_finished", index=0, total=3, check=detail)
         finally:
             app.extensions["grading_events"] = kept
-    assert sent == [{"id": 7, "event": "check_finished", "index": 0, "total": 3}]
+    assert sent == [
+        {"id": 7, "event": "check_finished", "index": 0, "total": 3, "check_status": "passed"}
+    ]
