@@ -5,7 +5,8 @@ web processes, two `flask worker`s, PostgreSQL, Redis, supervisord), in one run:
    per learner watch it over WebSocket through nginx (U x W sockets over both web
    processes): how many watchers get the verdict, and how long after the submission. Each
    page behaves as the result page's script does (asks again every 5 s while pending,
-   reconnects when its socket closes); ``--listen-only`` pages only listen to the events;
+   reconnects when its socket closes, GETs the checks once at the verdict);
+   ``--listen-only`` pages only listen to the events;
 2. **faults**: L learners browse (home and question page) and submit through nginx while
    the bench kills a web process, kills a worker, pauses the other for 8 s, flushes Redis
    and kills nginx; then it waits for every stored submission: nothing lost (every row
@@ -211,7 +212,7 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files, recov
     def watch(target) -> dict:
         """One page, until the verdict (or the deadline)."""
         cookie, ident = target
-        page = {"opened": None, "snapshot": None, "bytes": 0, "delay": None}
+        page = {"opened": None, "snapshot": None, "bytes": 0, "delay": None, "checks": None}
         seen = "nothing"
         while time.monotonic() < deadline and page["delay"] is None:
             try:
@@ -269,13 +270,29 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files, recov
                 time.sleep(1)
         if page["delay"] is None:
             count(missed, seen)
+        elif recover:
+            page["checks"] = fetch_checks(cookie, ident)
         return page
+
+    def fetch_checks(cookie: str, ident: int) -> tuple[int, float] | None:
+        """What the page does at the verdict: GET the checks, once (bytes, seconds)."""
+        started = time.perf_counter()
+        try:
+            response = requests.get(
+                f"{stack.url}/submissions/{ident}/checks", headers={"Cookie": cookie}, timeout=60
+            )
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            count(tally, f"checks: {type(exc).__name__}")
+            return None
+        return len(response.content), time.perf_counter() - started
 
     with ThreadPoolExecutor(len(targets)) as pool:
         pages = list(pool.map(watch, targets))
     delays = sorted(p["delay"] for p in pages if p["delay"] is not None)
     opened = [p["opened"] for p in pages if p["opened"] is not None]
     snapshots = [p["snapshot"] for p in pages if p["snapshot"] is not None]
+    fetched = sorted((p["checks"] for p in pages if p["checks"]), key=lambda f: f[1])
     return {
         "watchers": len(targets),
         "connected": len(opened),
@@ -285,6 +302,10 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files, recov
         "all_open": max(opened) if opened else float("nan"),
         "snapshot_bytes": statistics.mean(snapshots) if snapshots else 0,
         "socket_bytes": statistics.mean(p["bytes"] for p in pages),
+        "checks_fetched": len(fetched),
+        "checks_bytes": statistics.mean(f[0] for f in fetched) if fetched else 0,
+        "checks_p50": fetched[len(fetched) // 2][1] if fetched else float("nan"),
+        "checks_p95": fetched[int(0.95 * (len(fetched) - 1))][1] if fetched else float("nan"),
         "p50": statistics.median(delays) if delays else float("nan"),
         "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
     }
@@ -417,6 +438,13 @@ def main() -> int:
             f"client side: {watched['problems'] or 'nothing to note'}; "
             f"what the pages without a verdict last saw: {watched['missed'] or '-'}"
         )
+        if watched["checks_fetched"]:
+            print(
+                f"checks fetched at the verdict: {watched['checks_fetched']} pages, "
+                f"{watched['checks_bytes'] / 1024:.0f} KiB each, "
+                f"p50 {watched['checks_p50'] * 1000:.0f} ms, "
+                f"p95 {watched['checks_p95'] * 1000:.0f} ms"
+            )
         if not args.learners:
             return 0
         busy = [Learner(stack.url, e) for e in emails[args.users :]]
