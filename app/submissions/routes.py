@@ -6,6 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -13,12 +14,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from app.fragments import FragmentCache
+from app.i18n import current_lang
 from app.models import Question, Submission, db
 from app.pagination import paginate
 from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
-from app.submissions.views import snapshot
+from app.submissions.views import FINISHED, snapshot
 
 
 def wants_json() -> bool:
@@ -155,15 +159,36 @@ def history():
 @login_required
 def checks_fragment(submission_id: int):
     """The result page's list of checks alone (an HTML fragment): the page's script swaps it
-    in as checks finish, so the checks are rendered by one template only."""
-    submission = visible_submission(submission_id)
-    html = render_template(
-        "submissions/_checks.html", submission=submission, data=snapshot(submission)
-    )
-    return html
+    in once graded, so the checks are rendered by one template only."""
+    return checks_html(visible_submission(submission_id))
+
+
+# Finished results' lists of checks kept rendered, per process (a few hundred KB each).
+RENDERED_RESULTS = 16
+
+
+def checks_html(submission: Submission, data: dict | None = None) -> Markup:
+    """The list of checks, as the result page includes it and the fragment serves it. Once
+    graded it never changes: rendered once per language and process, not once per page
+    (the pages watching a submission all fetch it the moment its verdict is out)."""
+
+    def render() -> str:
+        shown = data if data is not None else snapshot(submission)
+        return render_template("submissions/_checks.html", submission=submission, data=shown)
+
+    if submission.status not in FINISHED:
+        return Markup(render())
+    key = (submission.id, submission.finished_at, current_lang())
+    return current_app.extensions["rendered_results"].get(key, render)
+
+
+@bp.record_once
+def _init_cache(state) -> None:
+    state.app.extensions["rendered_results"] = FragmentCache(RENDERED_RESULTS)
 
 
 # -- template helpers for the submission pages and the question page's editor ----------
+bp.add_app_template_global(checks_html, "submission_checks")
 bp.add_app_template_global(views.editor_state, "submission_editor")
 bp.add_app_template_global(views.code_questions, "code_questions")
 bp.add_app_template_global(views.page_state, "submission_page_state")

@@ -15,8 +15,10 @@ from flask import request, url_for
 from flask_login import current_user
 
 from app.messages import in_both, say
-from app.models import Question, QuestionKind, Submission, db
+from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
+
+FINISHED = (SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value)
 
 # What a watching page needs, and all a live socket carries: where the grading is and,
 # once graded, the verdict and the grader's message. A few hundred bytes whatever the

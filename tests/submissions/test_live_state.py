@@ -114,3 +114,22 @@ def test_a_finished_check_goes_out_without_its_result(app):
     assert sent == [
         {"id": 7, "event": "check_finished", "index": 0, "total": 3, "check_status": "passed"}
     ]
+
+
+def test_a_graded_list_of_checks_is_rendered_once_per_language(app, client, learner):
+    """The pages watching a submission all fetch its checks the moment the verdict is out."""
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)\n"}).get_json()["id"]
+    cache = app.extensions["rendered_results"]
+    url = f"/submissions/{submission_id}/checks"
+    pending = page(client, url)
+    assert 'data-status="queued"' in pending and cache.misses == 0  # not kept while pending
+
+    store_result(app, submission_id, big_result(3))
+    first = page(client, url)
+    assert page(client, url) == first and "output of c2 " in first
+    assert (cache.misses, cache.hits) == (1, 1)
+    chinese = page(client, url, headers={"Accept-Language": "zh"})
+    assert "c0 的标题" in chinese and "Title of c0" in first
+    assert (cache.misses, cache.hits) == (2, 1)
+    assert first in page(client, f"/submissions/{submission_id}")  # the page includes it
+    assert (cache.misses, cache.hits) == (2, 2)
