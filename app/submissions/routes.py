@@ -177,12 +177,13 @@ def checks_html(submission: Submission, data: dict | None = None) -> Markup:
     graded it never changes: rendered once per language and process, not once per page
     (the pages watching a submission all fetch it the moment its verdict is out)."""
 
-    def render() -> str:
+    def render() -> Markup:
         shown = data if data is not None else snapshot(submission)
-        return render_template("submissions/_checks.html", submission=submission, data=shown)
+        html = render_template("submissions/_checks.html", submission=submission, data=shown)
+        return Markup(html)
 
     if submission.status not in FINISHED:
-        return Markup(render())
+        return render()
     key = (submission.id, submission.finished_at, current_lang())
     with _rendering:
         return current_app.extensions["rendered_results"].get(key, render)
