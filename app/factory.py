@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from babel import Locale
 from flask import Flask, request, session
 
-from app import config, jobs, security_headers, static_assets
+from app import config, jobs, page_cache, security_headers, static_assets
 from app.extensions import babel, csrf, db, login_manager, migrate, socketio
 
 
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     jobs.init_app(app)
     static_assets.init_app(app)  # content-hashed static URLs, long-lived caching, gzip
+    page_cache.init_app(app)  # question pages of visitors without a session, before Flask
     security_headers.init_app(app)  # CSP & co. on every response, Socket.IO's included
     if app.config["PROXY_COUNT"]:
         # Behind nginx: the client's address (rate limits), scheme and host come from the
@@ -44,12 +46,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def select_locale() -> str:
+# Parsed once: Flask-Babel would parse the selector's string again on every request.
+LOCALES = {code: Locale.parse(code) for code in ("en", "zh")}
+
+
+def select_locale() -> Locale:
     """The language the visitor chose with the switch, else their browser's preference."""
-    chosen = session.get("lang") or request.cookies.get("lang")
-    if chosen in ("en", "zh"):
-        return chosen
-    return request.accept_languages.best_match(["en", "zh"]) or "en"
+    from app.i18n import LANG_COOKIE, locale_code
+
+    chosen = session.get("lang")
+    return LOCALES[locale_code(chosen, request.cookies.get(LANG_COOKIE), request.accept_languages)]
 
 
 def _init_extensions(app: Flask) -> None:

@@ -12,33 +12,35 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from markupsafe import Markup
 
 MAX_FRAGMENTS = 1024
+T = TypeVar("T")
 
 
 class FragmentCache:
     def __init__(self, size: int = MAX_FRAGMENTS) -> None:
         self.size = size
         self.hits = self.misses = 0
-        self._items: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> Markup:
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 self.hits += 1
                 return self._items[key]
             self.misses += 1
-        html = Markup(render())  # outside the lock: two threads may both render once
+        value = compute()  # outside the lock: two threads may both compute it once
         with self._lock:
-            self._items[key] = html
+            self._items[key] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return html
+        return value
 
     def clear(self) -> None:
         with self._lock:
@@ -48,7 +50,12 @@ class FragmentCache:
 
 def cached(key: Hashable, render: Callable[[], str]) -> Markup:
     """``render()``'s HTML for ``key``, from this application's cache."""
-    return current_app.extensions["fragments"].get(key, render)
+    return current_app.extensions["fragments"].get(key, lambda: Markup(render()))
+
+
+def remembered(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``'s value for ``key`` (never changed in place), from the same cache."""
+    return current_app.extensions["fragments"].get(key, compute)
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """Language of the interface and of the content: the switch, and template helpers.
 
-The locale itself is chosen by ``select_locale`` in ``app/__init__.py`` (session, then the
-``lang`` cookie, then Accept-Language). The switch at ``/lang/<code>`` stores the choice in
-both the session and a long-lived cookie, then goes back to a same-site ``next`` page.
+The locale itself is chosen by ``select_locale`` in ``app/factory.py`` with
+:func:`locale_code` (session, then the ``lang`` cookie, then Accept-Language). The switch
+at ``/lang/<code>`` stores the choice in both the session and a long-lived cookie, then
+goes back to a same-site ``next`` page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import (
     session,
 )
 from flask_babel import get_locale, get_translations
+from werkzeug.datastructures import LanguageAccept
 
 from app.auth.urls import safe_next_url
 
@@ -30,6 +32,15 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 bp = Blueprint("i18n", __name__)
+
+
+def locale_code(chosen: str | None, cookie: str | None, accept: LanguageAccept) -> str:
+    """The language the visitor chose with the switch (kept in the session, else in the
+    cookie), else their browser's preference."""
+    chosen = chosen or cookie
+    if chosen in LANGUAGES:
+        return chosen
+    return accept.best_match(list(LANGUAGES)) or "en"
 
 
 def current_lang() -> str:
@@ -78,8 +89,7 @@ def _vary_on_language(response: Response) -> Response:
     if request.endpoint == "static":  # the same file in every language (see static_assets)
         return response
     # Pages differ by Accept-Language and by the lang cookie (the session adds Vary: Cookie).
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

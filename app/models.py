@@ -160,6 +160,22 @@ class QuestionVersion(db.Model):
     question: so.Mapped[Question] = so.relationship(back_populates="versions")
 
 
+class ContentStamp(db.Model):
+    """One row whose value database triggers bump on every write to ``question`` or
+    ``topic`` (migration 0006): what a cached question page checks it is still current."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    value: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+
+
+_STAMP = sa.select(ContentStamp.value).where(ContentStamp.id == 1)
+
+
+def content_stamp(connection: sa.Connection) -> int | None:
+    """The stamp's value now (None without its row)."""
+    return connection.execute(_STAMP).scalar()
+
+
 class KnownWrongAnswer(db.Model):
     """An answer an instructor knows is wrong: publishing requires that it fails."""
 

@@ -138,6 +138,12 @@ class _SessionsSkippingStatic(SecureCookieSessionInterface):
     on every response, and saving an accessed session adds ``Vary: Cookie``: browsers
     would then fetch a cached file again whenever the session cookie changed."""
 
+    def open_session(self, app, request):  # type: ignore[no-untyped-def]
+        # Without a cookie there is nothing to verify: skip building the signer.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app, session, response) -> None:  # type: ignore[no-untyped-def]
         if request.endpoint != "static":
             super().save_session(app, session, response)

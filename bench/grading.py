@@ -2,10 +2,14 @@
 
 * bare: the reference peer and the submitted program on the host loopback, the program a
   plain subprocess: no namespace, no sandbox, no capture;
-* graded: the same check through the engine (private namespace, capture, bwrap, limits).
+* cold: the same check through the engine (private namespace, capture, bwrap, limits), its
+  sandbox started when the check starts;
+* warm: the same again, the check taking a pre-warmed sandbox (app/grading/warm.py: its
+  namespace, sandbox and interpreter made ahead, used once).
 
-Runs alternate bare/graded so both see the same machine. Then whole gradings of tcp-echo
-(five checks) per second with one and with two workers.
+Rounds alternate bare/cold/warm so all three see the same machine; before each, nothing is
+being prepared in the background. Then whole gradings of tcp-echo per second with one and
+two workers, cold and warm.
 
     .venv/bin/python bench/grading.py [--rounds 20]
 """
@@ -30,6 +34,7 @@ from app.grading.engine import grade, run_check  # noqa: E402
 from app.grading.limits import Limits  # noqa: E402
 from app.grading.peers import make_peer  # noqa: E402
 from app.grading.sandbox import sandbox_problem  # noqa: E402
+from app.grading.warm import SPARE_POOL, SPARES  # noqa: E402
 
 PORT = 65432
 
@@ -69,24 +74,34 @@ def _listening(pid: int) -> bool:
         )
 
 
-def graded_check(check: dict, code: str) -> float:
+def graded_check(check: dict, code: str, warm: bool) -> float:
+    SPARE_POOL.size = SPARES if warm else 0
+    if warm:
+        assert SPARE_POOL.prime(Limits()), "no pre-warmed sandbox could be made"
     started = time.perf_counter()
     result = run_check(check, code, Limits(), PORT)
+    elapsed = time.perf_counter() - started
     assert result.status == "passed", result.message
-    return time.perf_counter() - started
+    SPARE_POOL.wait_ready()  # the next spare is made before anything else is timed
+    return elapsed
 
 
-def compare(question, check_id: str, rounds: int) -> tuple[float, float]:
+def compare(question, check_id: str, rounds: int) -> tuple[float, float, float]:
     check = next(c for c in question.spec["checks"] if c["id"] == check_id)
     code = question.reference_files[check["role"]]
-    bare, graded = [], []
+    bare, cold, warm = [], [], []
     for _ in range(rounds):
         bare.append(bare_check(check, code))
-        graded.append(graded_check(check, code))
-    return statistics.median(bare), statistics.median(graded)
+        cold.append(graded_check(check, code, warm=False))
+        warm.append(graded_check(check, code, warm=True))
+    return statistics.median(bare), statistics.median(cold), statistics.median(warm)
 
 
-def throughput(question, workers: int, count: int) -> float:
+def throughput(question, workers: int, count: int, warm: bool) -> float:
+    SPARE_POOL.size = SPARES if warm else 0
+    SPARE_POOL.close()
+    if warm:
+        SPARE_POOL.prime(Limits())
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         results = list(
@@ -108,17 +123,24 @@ def main() -> None:
     echo = next(q for q in questions if q.slug == "tcp-echo")
 
     print(f"per-check cost, median of {args.rounds} alternating rounds")
-    print(f"{'check':<22}{'bare ms':>10}{'graded ms':>12}{'ratio':>8}")
+    print(f"{'check':<20}{'bare ms':>9}{'cold ms':>9}{'ratio':>7}{'warm ms':>9}{'ratio':>7}")
     for check_id in ("client-echo", "server-echo-short", "server-echo-large"):
-        bare, graded = compare(echo, check_id, args.rounds)
-        print(f"{check_id:<22}{bare * 1000:>10.1f}{graded * 1000:>12.1f}{graded / bare:>8.2f}x")
+        bare, cold, warm = compare(echo, check_id, args.rounds)
+        print(
+            f"{check_id:<20}{bare * 1000:>9.1f}{cold * 1000:>9.1f}{cold / bare:>6.2f}x"
+            f"{warm * 1000:>9.1f}{warm / bare:>6.2f}x"
+        )
 
-    one = throughput(echo, 1, args.gradings)
-    two = throughput(echo, 2, args.gradings)
     checks = len(echo.spec["checks"])
     print(f"\nwhole tcp-echo gradings ({checks} checks each), {args.gradings} per run")
-    print(f"1 worker : {one:.2f} gradings/s")
-    print(f"2 workers: {two:.2f} gradings/s  ({two / one:.2f}x)")
+    for workers in (1, 2):
+        cold = throughput(echo, workers, args.gradings, warm=False)
+        warm = throughput(echo, workers, args.gradings, warm=True)
+        print(
+            f"{workers} worker{'s' if workers > 1 else ' '}: cold {cold:.2f} gradings/s,"
+            f" warm {warm:.2f} gradings/s ({warm / cold:.2f}x)"
+        )
+    SPARE_POOL.close()
 
 
 if __name__ == "__main__":

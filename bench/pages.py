@@ -7,7 +7,9 @@
 * the history and statistics pages with 10,000 submissions (40 learners, results of
   ~105 KB like real ones with their transcripts), sequential requests, median and p95.
 
-Run through bench/web.py: ``.venv/bin/python bench/web.py --part pages``.
+Run through bench/web.py: ``.venv/bin/python bench/web.py --part pages``; with
+``--baseline ../main`` another checkout (its own .venv) is served too, on the same
+database, and measured in the same alternating rounds (before and after in one run).
 """
 
 from __future__ import annotations
@@ -117,17 +119,18 @@ def _result(spec: dict | None, passed: bool, size_kb: int) -> dict:
             "total": len(rows), "checks": rows}  # fmt: skip
 
 
-def serve(server, port: int) -> subprocess.Popen:
-    """gunicorn with `make run`'s flags (app.serve), serving bench/page_server.py."""
+def serve(server, port: int, root: Path = ROOT) -> subprocess.Popen:
+    """gunicorn with `make run`'s flags (app.serve), serving bench/page_server.py of the
+    checkout at ``root`` (another one: ``--baseline``)."""
     command = [
         *server.as_web_user(),
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        str(root / ".venv" / "bin" / "gunicorn"),
         "--workers", "1", "--threads", "64", "--bind", f"127.0.0.1:{port}",
         "--access-logfile", "-", "--no-control-socket", "bench.page_server:app",
     ]  # fmt: skip
     env = {**server.env, "START_GRADING_WORKERS": "0", "SECRET_KEY": "bench-pages"}
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -211,7 +214,7 @@ def run(args) -> None:
     tool = "wrk" if shutil.which("wrk") else "a Python keep-alive client (wrk not installed)"
     folder = Path(tempfile.mkdtemp(prefix="loopback-pages-"))
     server = LiveServer(folder, folder / "bench.sqlite3")
-    process = None
+    processes: list[subprocess.Popen] = []
     try:
         server.flask("db", "upgrade")
         server.flask("bank", "load")
@@ -224,35 +227,51 @@ def run(args) -> None:
         if server.web_user is not None:
             for path in server.folder.iterdir():
                 os.chown(path, *server.web_user)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        process = serve(server, port)
-        _pages(args, base, tool)
+        bases = {}
+        for name, root in (("", ROOT), (" (baseline)", args.baseline)):
+            if root is not None:
+                port = free_port()
+                processes.append(serve(server, port, Path(root).resolve()))
+                bases[name] = f"http://127.0.0.1:{port}"
+        _pages(args, bases, tool)
     finally:
-        if process is not None:
+        for process in processes:
             process.terminate()
             process.wait(10)
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pages(args, base: str, tool: str) -> None:
-    learner = signed_in(base, "learner0@example.com")
-    cookie = "; ".join(f"{c.name}={c.value}" for c in learner.cookies)
-    rounds: dict[str, list[float]] = {"hello": [], "anonymous": [], "signed in": []}
+def _pages(args, bases: dict[str, str], tool: str) -> None:
+    """Each server ("" and, with --baseline, " (baseline)") measured in the same
+    alternating rounds; the ratios are against the hello-world of the same server."""
+    cookies = {}
+    for name, base in bases.items():
+        learner = signed_in(base, "learner0@example.com")
+        cookies[name] = "; ".join(f"{c.name}={c.value}" for c in learner.cookies)
+    rounds: dict[str, list[float]] = {}
     for _ in range(args.page_rounds):  # alternate, so all see the same machine
-        rounds["hello"].append(throughput(base + HELLO, args.seconds))
-        rounds["anonymous"].append(throughput(base + QUESTION, args.seconds))
-        rounds["signed in"].append(throughput(base + QUESTION, args.seconds, cookie))
-    hello = statistics.median(rounds["hello"])
+        for name, base in bases.items():
+            for who, url, cookie in (
+                ("hello", HELLO, None),
+                ("anonymous", QUESTION, None),
+                ("signed in", QUESTION, cookies[name]),
+            ):
+                value = throughput(base + url, args.seconds, cookie)
+                rounds.setdefault(who + name, []).append(value)
     print(f"\nreq/s at 50 connections, {tool}, one gunicorn (1 worker, 64 threads), "
           f"median of {args.page_rounds} alternating rounds of {args.seconds} s")  # fmt: skip
-    print(f"hello-world Flask template        {hello:8.0f} req/s")
-    for who in ("anonymous", "signed in"):
-        value = statistics.median(rounds[who])
-        print(f"question page ({who:9})        {value:8.0f} req/s   ratio {value / hello:.2f}x")
+    for name in bases:
+        hello = statistics.median(rounds["hello" + name])
+        print(f"hello-world Flask template{name:11} {hello:8.0f} req/s")
+        for who in ("anonymous", "signed in"):
+            value = statistics.median(rounds[who + name])
+            label = f"question page ({who}){name}"
+            print(f"{label:37} {value:8.0f} req/s   ratio {value / hello:.2f}x")
     print("rounds: " + json.dumps({k: [round(v) for v in vs] for k, vs in rounds.items()}))
 
+    base = bases[""]
+    learner = signed_in(base, "learner0@example.com")
     teacher = signed_in(base, "teacher@example.com")
     print(f"\nsequential latency, {args.runs} requests each, ms (median / p95)")
     for name, session, url in (

@@ -10,6 +10,7 @@ same way, and the history and statistics pages' latency with 10,000 submissions
 (bench/pages.py).
 
     .venv/bin/python bench/web.py [--part grading|pages|all] [--rounds 8] [--burst 50]
+    .venv/bin/python bench/web.py --part pages [--submissions 10000] [--baseline ../main]
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def main() -> None:
     parser.add_argument("--page-rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
     parser.add_argument("--runs", type=int, default=50, help="sequential requests per page")
+    parser.add_argument(
+        "--baseline",
+        help="pages: also serve this checkout (with its .venv, e.g. ../main) on the same "
+        "database, measured in the same alternating rounds",
+    )
     args = parser.parse_args()
     if args.part in ("pages", "all"):
         from bench import pages

@@ -20,6 +20,7 @@ def _roundtrip(app) -> None:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
             tables = set(sa.inspect(connection).get_table_names())
         assert diff == [], f"models and migrations differ: {diff}"
+        _stamp_follows_writes(app)
         assert {
             "topic",
             "question",
@@ -41,6 +42,31 @@ def _roundtrip(app) -> None:
         assert left == set()
         upgrade()
         db.engine.dispose()
+
+
+def _stamp_follows_writes(app) -> None:
+    """The triggers of migration 0006 bump the content stamp on writes to both tables."""
+    stamp = "SELECT value FROM content_stamp WHERE id = 1"
+    writes = (
+        'INSERT INTO topic (slug, "order", title_zh, title_en, overview_zh, overview_en) '
+        "VALUES ('t', 0, 't', 't', '', '')",
+        "UPDATE topic SET title_en = 'u'",
+        'INSERT INTO question (slug, topic_id, "order", kind, difficulty, tags, title_zh, '
+        "title_en, prompt_zh, prompt_en, key_points_zh, key_points_en, answer_zh, answer_en, "
+        "explanation_zh, explanation_en, hints_zh, hints_en, quiz, roles, starter_files, "
+        "reference_files, published, version, source, created_at, updated_at) SELECT 'q', id, "
+        "0, 'concept', 'easy', '[]', 'q', 'q', '', '', '[]', '[]', '', '', '', '', '[]', '[]', "
+        "'[]', '[]', '{}', '{}', false, 1, 'bank', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
+        "FROM topic",
+        "UPDATE question SET published = true",
+        "DELETE FROM question",
+        "DELETE FROM topic",
+    )
+    with db.engine.begin() as connection:
+        for write in writes:
+            before = connection.exec_driver_sql(stamp).scalar_one()
+            connection.exec_driver_sql(write)
+            assert connection.exec_driver_sql(stamp).scalar_one() > before, write
 
 
 def test_sqlite_upgrade_downgrade(tmp_path):

@@ -157,3 +157,12 @@ def sandbox_command(files: list[str], argv: list[str], limits: Limits) -> list[s
         "-s",
         *argv,
     ]
+
+
+WARM_STUB = Path(__file__).with_name("warm_stub.py").read_text()
+
+
+def warm_command(limits: Limits) -> list[str]:
+    """A pre-warmed sandbox's command (warm.py): no files yet, the waiting interpreter
+    (warm_stub.py) reads its run from descriptor 3; the filter arrives on 4."""
+    return [*bwrap_args({}, limits, 4), "--", SANDBOX_PYTHON, "-u", "-B", "-s", "-c", WARM_STUB]

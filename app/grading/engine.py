@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,10 +20,11 @@ from app.grading.judge import judge
 from app.grading.limits import Limits
 from app.grading.listening import wait_listening
 from app.grading.messages import Message, msg, role_name
-from app.grading.netns import NamespaceError, private_loopback
+from app.grading.netns import NamespaceError, entered, private_loopback
 from app.grading.peers import Peer, make_peer
 from app.grading.sandbox import RunResult, Sandbox, SandboxUnavailable, sandbox_problem
 from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
+from app.grading.warm import SPARE_POOL, WarmSandbox
 
 ENGINE_VERSION = "2.0"  # 2: messages are ids + parameters (messages.py)
 EXCERPT_BYTES = 4096
@@ -208,16 +210,14 @@ def _observe(
     stdin_sent: list[str] = []
     problem: dict[str, Any] | None = None
 
-    with private_loopback():
+    with _check_namespace(limits) as spare:
         capture = trace.Capture(port)
-        sandbox = Sandbox(
-            {f"{role}.py": code}, [f"{role}.py"], limits, keep_stdin_open=bool(script)
-        )
+        sandbox: Sandbox | None = None
         ended = threading.Event()
         watchdog: threading.Timer | None = None
         try:
             peer.start()
-            sandbox.start()
+            sandbox = _start_program(spare, role, code, limits, bool(script))
             deadline = time.monotonic() + timeout_s
             watchdog = threading.Timer(timeout_s, _expire, (sandbox, peer))
             watchdog.daemon = True
@@ -241,7 +241,7 @@ def _observe(
             if watchdog is not None:
                 watchdog.cancel()
             try:
-                run: RunResult = sandbox.finish()
+                run = sandbox.finish() if sandbox is not None else RunResult()
             finally:  # whatever happened, the peer and the capture end with the check
                 peer.stop()
                 packets = capture.collect()
@@ -249,6 +249,36 @@ def _observe(
         run, peer.observation(), packets, port, program_is_server, stdin_sent, capture.complete
     )
     return observation, problem
+
+
+@contextmanager
+def _check_namespace(limits: Limits) -> Iterator[WarmSandbox | None]:
+    """Run the body in the check's fresh namespace: a spare's (warm.py), yielded to take
+    the program, or a new one. A spare never finishes alive: it serves this check only."""
+    spare = SPARE_POOL.take(limits)
+    try:
+        with entered(spare.namespace) if spare else private_loopback():
+            yield spare
+    finally:
+        if spare is not None:
+            spare.finish()
+
+
+def _start_program(
+    spare: WarmSandbox | None, role: str, code: str, limits: Limits, stdin: bool
+) -> Sandbox:
+    """The program, started in its spare (warm.py) when there is one that can take it,
+    else in a new sandbox in the calling thread's namespace (the spare's, if any)."""
+    files, argv = {f"{role}.py": code}, [f"{role}.py"]
+    if spare is not None:
+        try:
+            spare.go(files, argv, limits, stdin)
+            return spare
+        except SandboxUnavailable:
+            spare.finish()
+    sandbox = Sandbox(files, argv, limits, keep_stdin_open=stdin)
+    sandbox.start()
+    return sandbox
 
 
 def _expire(sandbox: Sandbox, peer: Peer) -> None:

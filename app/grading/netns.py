@@ -68,10 +68,7 @@ def private_loopback() -> Iterator[int]:
 
     The namespace disappears once the body's sockets and processes are gone.
     """
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    stack = _homes.__dict__.setdefault("stack", [])
-    stack.append(home)
-    try:
+    with _leaving_home() as home:
         _call("unshare", CLONE_NEWNET)
         try:
             namespace = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -83,6 +80,35 @@ def private_loopback() -> Iterator[int]:
                 os.close(namespace)
         finally:
             _call("setns", home, CLONE_NEWNET)
+
+
+def new_loopback() -> int:
+    """A new namespace like :func:`private_loopback`'s, made now for later: its fd, to
+    :func:`entered` (the caller closes it)."""
+    with private_loopback() as namespace:
+        return os.dup(namespace)
+
+
+@contextmanager
+def entered(namespace: int) -> Iterator[int]:
+    """Run the body in the namespace ``namespace`` (from :func:`new_loopback`)."""
+    with _leaving_home() as home:
+        _call("setns", namespace, CLONE_NEWNET)
+        try:
+            yield namespace
+        finally:
+            _call("setns", home, CLONE_NEWNET)
+
+
+@contextmanager
+def _leaving_home() -> Iterator[int]:
+    """The calling thread's namespace as it is, kept for coming back (and for
+    :func:`outside_checks`)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    stack = _homes.__dict__.setdefault("stack", [])
+    stack.append(home)
+    try:
+        yield home
     finally:
         stack.pop()
         os.close(home)

@@ -130,40 +130,60 @@ class Sandbox:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
-        self._lease = UIDS.acquire()
-        theirs: list[int] = []  # the run's descriptors: ours to close once it has them
+        """Start the program now: a new sandbox whose files arrive as memfds."""
+        memfds: list[int] = []
+        try:
+            for name, code in self.files.items():
+                # A lone surrogate (possible from the CLI, not the web) stays in the file
+                # as the invalid UTF-8 it is, for the interpreter to report.
+                memfds.append(_memfd(name, code.encode("utf-8", "surrogatepass")))
+        except OSError as exc:
+            for fd in memfds:
+                os.close(fd)
+            raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        command = bwrap.sandbox_command(list(self.files), self.argv, self.limits)
+        self._spawn(command, memfds)
+
+    def _spawn(self, command: list[str], passed: list[int], namespace: int | None = None) -> None:
+        """Run ``command`` in the sandbox slot of a newly leased uid. It gets, in this order:
+        the network namespace (``namespace``, else the calling thread's), stdin, stdout,
+        stderr, then ``passed`` (3, 4, ... in the sandbox) and the system call filter.
+        Takes ``passed``: they are closed here whatever happens."""
+        head: list[int] = []  # the run's descriptors before ``passed``, and after them:
+        tail: list[int] = []  # ours to close once it has them
         ours: list[int] = []  # our ends of its pipes, kept if it starts
         try:
+            self._lease = UIDS.acquire()
             self._launcher = launcher_for(self._lease.uid)
             # The cgroup meters what RLIMIT_AS cannot: tmpfs, shared memory, memfds.
             self._cgroup = self._launcher.cgroup
             self._cgroup.set_memory_limit(run_memory_limit(self.limits))
             self._cgroup.begin_run()
-            command = bwrap.sandbox_command(list(self.files), self.argv, self.limits)
-            # The run gets, in this order: the check's network namespace, stdin, stdout,
-            # stderr, then the submitted files (3, 4, ... in the sandbox; see _command).
-            theirs.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+            if namespace is None:
+                head.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+            else:
+                head.append(os.dup(namespace))
             if self.keep_stdin_open:
                 stdin_read, stdin_write = os.pipe()
                 ours.append(stdin_write)
             else:
                 stdin_read, stdin_write = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), None
-            theirs.append(stdin_read)
+            head.append(stdin_read)
             for _ in ("stdout", "stderr"):
                 read_end, write_end = os.pipe()
                 ours.append(read_end)
-                theirs.append(write_end)
-            for name, code in self.files.items():
-                theirs.append(_memfd(name, code.encode()))
-            theirs.append(_memfd("seccomp", filter_program()))
-            pid = self._launcher.spawn(command, theirs, uid=self._lease.uid, limits=self._rlimits())
+                head.append(write_end)
+            tail.append(_memfd("seccomp", filter_program()))
+            pid = self._launcher.spawn(
+                command, head + passed + tail, uid=self._lease.uid, limits=self._rlimits()
+            )
         except (OSError, SandboxUnavailable) as exc:
             for fd in ours:
                 os.close(fd)
             self._release()
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
         finally:
-            for fd in theirs:
+            for fd in head + passed + tail:
                 os.close(fd)
         stdout_read, stderr_read = ours[-2:]
         self.process = _Run(pid, stdin_write, stdout_read, stderr_read)

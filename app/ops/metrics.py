@@ -65,6 +65,10 @@ class Metrics:
         self._since = utcnow() - COMMIT_LAG
         self._lock = threading.Lock()
 
+    def answered(self, method: str, endpoint: str, status: str, seconds: float) -> None:
+        self.requests.labels(method, endpoint, status).inc()
+        self.latency.labels(endpoint).observe(seconds)
+
     def read_finished(self) -> None:
         """Count the gradings finished since the last read (before a scrape collects)."""
         with self._lock:
@@ -147,9 +151,9 @@ def _after(response):
     started = g.pop("metrics_started", None)
     if started is not None:
         metrics: Metrics = current_app.extensions["metrics"]
+        elapsed = time.perf_counter() - started
         endpoint = request.endpoint or "unmatched"
-        metrics.requests.labels(request.method, endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        metrics.answered(request.method, endpoint, str(response.status_code), elapsed)
     return response
 
 

@@ -31,9 +31,12 @@ def failed_attempts(user_id: int, question_id: int) -> int:
     )
 
 
-def unlocked(question: Question, user_id: int | None, lang: str) -> tuple[list[str], int]:
-    """(the hints unlocked so far, how many there are in all)."""
-    hints = all_hints(question, lang)
+def unlocked(
+    question: Question, user_id: int | None, lang: str, hints: list[str] | None = None
+) -> tuple[list[str], int]:
+    """(the hints unlocked so far, how many there are in all); ``hints``: the question's
+    :func:`all_hints` when the caller has them already."""
+    hints = all_hints(question, lang) if hints is None else hints
     if user_id is None or not hints:
         return [], len(hints)
     return hints[: failed_attempts(user_id, question.id)], len(hints)

@@ -3,7 +3,8 @@ page, progress; and what the question page shows of them (question_context)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,11 +12,14 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.bank.quiz import QuizAnswerError, public_item
+from app.fragments import remembered
 from app.i18n import current_lang
 from app.models import MockInterview, Question, db
 from app.practice import chart, hints, queue, service
 from app.practice.scheduling import RATINGS, Source, published_question, review
 from app.practice.web import bp
+
+T = TypeVar("T")
 
 
 def _published(slug: str) -> Question:
@@ -118,19 +122,31 @@ def progress() -> str:
     )
 
 
+def of_version(question: Question, part: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` for this version of ``question``, kept per process (app/fragments.py)
+    until it changes (in place too: ``updated_at``): a page then reads none of the hints,
+    spec, quiz or key points. Kept values are shared: never change them."""
+    return remembered((part, question.id, question.version, question.updated_at), compute)
+
+
+def _quiz_items(question: Question) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What a learner sees of the quiz, and each item's explanation by id."""
+    items = question.quiz or []
+    return [public_item(item) for item in items], {i["id"]: i["explanation"] for i in items}
+
+
 def _quiz_view(question: Question, user_id: int | None) -> dict[str, Any]:
-    items = [public_item(item) for item in question.quiz or []]
+    items, explanations = of_version(question, "quiz", lambda: _quiz_items(question))
     attempt = None
     if user_id is not None and items:
         attempt = service.latest_attempt(user_id, question.id)
     results = {}
     if attempt is not None and request.args.get("practice") != "new":
-        by_id = {item["id"]: item for item in question.quiz}
         for row in attempt.results:
-            if row["id"] in by_id:
+            if row["id"] in explanations:
                 results[row["id"]] = {
                     "correct": row["correct"],
-                    "explanation": by_id[row["id"]]["explanation"],
+                    "explanation": explanations[row["id"]],
                     "given": (attempt.answers or {}).get(row["id"]),
                 }
     return {"quiz": items, "quiz_attempt": attempt, "quiz_results": results}
@@ -149,15 +165,15 @@ def question_context(question: Question) -> dict[str, Any]:
             if mock is not None:
                 service.note_opened(mock, question)
             db.session.commit()
-    unlocked, total = hints.unlocked(question, user_id, lang)
-    status = queue.statuses(user_id).get(question.id, "new") if user_id else None
+    every = of_version(question, ("hints", lang), lambda: hints.all_hints(question, lang))
+    unlocked, total = hints.unlocked(question, user_id, lang, every)
     return {
         **_quiz_view(question, user_id),
         "practising": request.args.get("practice") == "1",
         "mock": mock,
         "hints_unlocked": unlocked,
         "hints_total": total,
-        "practice_status": status,
+        "key_points": of_version(question, ("key-points", lang), lambda: question.key_points(lang)),
         "ratings": list(RATINGS),
     }
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.bank.files import DIFFICULTIES, KINDS
-from app.models import LANGS, Question, Topic, db
+from app.fragments import remembered
+from app.models import LANGS, Question, Topic, content_stamp, db
 
 MAX_SEARCH = 100
 
@@ -119,12 +120,17 @@ PAGE_COLUMNS = (
 )
 
 
+# Built once, like _READING_ORDER below: building it and its cache key would cost more
+# than running it.
+_PUBLISHED_QUESTION = (
+    sa.select(Question)
+    .options(so.load_only(*PAGE_COLUMNS), so.joinedload(Question.topic))
+    .where(Question.slug == sa.bindparam("slug"), Question.published.is_(True))
+)
+
+
 def published_question(slug: str) -> Question | None:
-    return db.session.scalar(
-        sa.select(Question)
-        .options(so.load_only(*PAGE_COLUMNS), so.joinedload(Question.topic))
-        .where(Question.slug == slug, Question.published.is_(True))
-    )
+    return db.session.scalar(_PUBLISHED_QUESTION, {"slug": slug})
 
 
 @dataclass(frozen=True)
@@ -150,9 +156,9 @@ class Placed:
     topic: tuple[str, str]
     before: Neighbour | None
     after: Neighbour | None
+    stamp: int | None  # the content stamp read before all this (None: no stamp row)
 
 
-# Built once: constructing a statement costs as much as running this one.
 _READING_ORDER = published().with_only_columns(
     Question.id,
     Question.slug,
@@ -166,9 +172,35 @@ _READING_ORDER = published().with_only_columns(
 )
 
 
+@dataclass(frozen=True)
+class ReadingOrder:
+    stamp: int | None
+    rows: list[sa.Row]
+    positions: dict[str, int]
+
+
+def _reading_order(connection: sa.Connection, stamp: int | None) -> ReadingOrder:
+    rows = connection.execute(_READING_ORDER).all()
+    return ReadingOrder(stamp, rows, {row.slug: i for i, row in enumerate(rows)})
+
+
+def reading_order() -> ReadingOrder:
+    """The published questions in reading order, read again only when the content stamp
+    moved (a trigger bumps it on any write to ``question`` or ``topic``): a cached page's
+    one statement is then this one-row read. On a connection of its own rather than the
+    ORM session, whose bookkeeping would cost more than the statement."""
+    with db.engine.connect() as connection:
+        stamp = content_stamp(connection)
+        if stamp is None:  # no stamp row: read it all each time
+            return _reading_order(connection, stamp)
+        # The stamp is read first: rows read after it are at least as new as it says.
+        return remembered(("reading-order", stamp), lambda: _reading_order(connection, stamp))
+
+
 def placed(slug: str, lang: str) -> Placed | None:
-    rows = db.session.execute(_READING_ORDER).all()
-    position = next((i for i, row in enumerate(rows) if row.slug == slug), None)
+    order = reading_order()
+    rows = order.rows
+    position = order.positions.get(slug)
     if position is None:
         return None
 
@@ -185,6 +217,7 @@ def placed(slug: str, lang: str) -> Placed | None:
         topic=(row.topic_slug, _title(row, "topic", lang)),
         before=at(position - 1),
         after=at(position + 1),
+        stamp=order.stamp,
     )
 
 

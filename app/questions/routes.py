@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.fragments import cached
 from app.i18n import current_lang
+from app.page_cache import share
 from app.practice.pages import home_context as practice_home
 from app.practice.pages import question_context as practice_context
 from app.questions import bp, queries
@@ -81,11 +82,11 @@ def question(slug: str) -> str:
             answer=answer,
             pager=pager,
             reveal=reveal,
-            key_points=found.key_points(lang),
             **practice_context(found),
         )
 
     if _same_for_every_visitor():
+        share(place.stamp, lang)  # app/page_cache.py serves it again to the sessionless
         return cached(
             (
                 "question-page",

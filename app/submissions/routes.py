@@ -197,6 +197,7 @@ def _init_cache(state) -> None:
 # -- template helpers for the submission pages and the question page's editor ----------
 bp.add_app_template_global(checks_html, "submission_checks")
 bp.add_app_template_global(views.editor_state, "submission_editor")
+bp.add_app_template_global(views.editor_strings, "editor_strings")
 bp.add_app_template_global(views.code_questions, "code_questions")
 bp.add_app_template_global(views.page_state, "submission_page_state")
 bp.add_app_template_global(views.failed_expectations, "failed_expectations")

@@ -11,9 +11,12 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
+from app.fragments import cached
+from app.i18n import current_lang
 from app.messages import in_both, say
 from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
@@ -185,6 +188,14 @@ def last_attempt(question: Question) -> Submission | None:
     )
 
 
+def editor_strings() -> Markup:
+    """The editor script's messages in this language, as its JSON block."""
+    return cached(
+        ("editor-strings", current_lang()),
+        lambda: render_template("submissions/_editor_strings.html"),
+    )
+
+
 # What a list of submissions shows: never the files or the result (up to 100 KB).
 LISTED = (
     Submission.id,
@@ -197,18 +208,24 @@ LISTED = (
 )
 
 
+# Built once (a question page's per-visitor query): its cache key is computed once too.
+_RECENT = (
+    sa.select(Submission)
+    .options(so.load_only(*LISTED))  # the files of the last one load on demand
+    .where(
+        Submission.user_id == sa.bindparam("user_id"),
+        Submission.question_id == sa.bindparam("question_id"),
+    )
+    .order_by(Submission.id.desc())
+    .limit(sa.bindparam("limit"))
+)
+
+
 def recent_submissions(question: Question, limit: int = 5) -> list[Submission]:
     if not current_user.is_authenticated:
         return []
-    return list(
-        db.session.scalars(
-            sa.select(Submission)
-            .options(so.load_only(*LISTED))  # the files of the last one load on demand
-            .where(Submission.user_id == current_user.id, Submission.question_id == question.id)
-            .order_by(Submission.id.desc())
-            .limit(limit)
-        )
-    )
+    values = {"user_id": current_user.id, "question_id": question.id, "limit": limit}
+    return list(db.session.scalars(_RECENT, values))
 
 
 def code_questions() -> list[Question]:

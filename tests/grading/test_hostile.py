@@ -65,8 +65,9 @@ def assert_next_grading_works() -> None:
 
 
 @pytest.fixture(autouse=True)
-def nothing_survives(request):
-    """After every hostile program: no process of a sandbox uid is left, and the next
+def nothing_survives(request, sandbox_start):
+    """Every hostile program twice, in a pre-warmed sandbox and in one started cold
+    (``sandbox_start``); after each, no process of a sandbox uid is left, and the next
     grading passes."""
     yield
     if "sandbox" in request.fixturenames:

@@ -3,6 +3,9 @@ a stale or someone else's page from its cache."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
+
 import sqlalchemy as sa
 
 from app import markdown
@@ -54,3 +57,45 @@ def _without_nonce(html: str) -> str:
     import re
 
     return re.sub(r'nonce="[^"]*"', "", html)
+
+
+def test_a_write_by_any_writer_shows_at_once(app, client, queries_of):
+    """The cached page checks one number, the content stamp, which triggers bump on every
+    write to the question and topic tables: SQL from another connection counts too."""
+    client.get("/questions/tcp-echo")
+    assert len(queries_of(client, "/questions/tcp-echo")) == 1
+    with sqlite3.connect(_database_file(app)) as other:  # a writer outside this app
+        other.execute("UPDATE topic SET title_en = 'Renamed sockets' WHERE slug = 'sockets'")
+    statements = queries_of(client, "/questions/tcp-echo")
+    assert "content_stamp" in statements[0] and len(statements) > 1  # read again
+    assert "Renamed sockets" in client.get("/questions/tcp-echo").get_data(as_text=True)
+    assert len(queries_of(client, "/questions/tcp-echo")) == 1
+    with sqlite3.connect(_database_file(app)) as other:
+        other.execute("UPDATE question SET published = 0 WHERE slug = 'tcp-echo'")
+    assert client.get("/questions/tcp-echo").status_code == 404
+
+
+def test_a_learners_page_reads_hints_quiz_and_key_points_once_per_version(
+    app, client, auth, queries_of
+):
+    auth.register()
+    before = _hints_left(client.get("/questions/socket-timeout").get_data(as_text=True))
+    read = " ".join(queries_of(client, "/questions/socket-timeout"))
+    assert not any(column in read for column in ("hints_en", "spec", "quiz", "key_points"))
+    with app.app_context():
+        found = db.session.scalar(sa.select(Question).where(Question.slug == "socket-timeout"))
+        found.hints_en = ["A fresh hint.", *found.hints_en]  # in place: no new version
+        found.key_points_en = ["A fresh key point.", *found.key_points_en]
+        db.session.commit()
+    page = client.get("/questions/socket-timeout").get_data(as_text=True)
+    assert "A fresh key point." in page and _hints_left(page) == before + 1
+
+
+def _hints_left(page: str) -> int:
+    found = re.search(r"(\d+) hints? left", page)
+    assert found, "no hints on the page"
+    return int(found.group(1))
+
+
+def _database_file(app) -> str:
+    return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
