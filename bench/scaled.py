@@ -3,13 +3,18 @@ web processes, two `flask worker`s, PostgreSQL, Redis, supervisord), in one run:
 
 1. **watchers**: U learners each submit the reference solution of tcp-echo, and W pages
    per learner watch it over WebSocket through nginx (U x W sockets over both web
-   processes): how many watchers get the verdict, and how long after the submission;
+   processes): how many watchers get the verdict, and how long after the submission. Each
+   page behaves as the result page's script does (asks again every 5 s while pending,
+   reconnects when its socket closes, GETs the checks once at the verdict);
+   ``--listen-only`` pages only listen to the events;
 2. **faults**: L learners browse (home and question page) and submit through nginx while
    the bench kills a web process, kills a worker, pauses the other for 8 s, flushes Redis
    and kills nginx; then it waits for every stored submission: nothing lost (every row
    graded), no duplicates (one row per accepted submission), p50/p95 latency and errors.
 
-    .venv/bin/python bench/scaled.py [--users 20] [--watchers 50] [--learners 10]
+    .venv/bin/python bench/scaled.py [--users 20] [--watchers 50] [--learners 10] [--listen-only]
+
+``--learners 0`` runs the watchers part only.
 """
 
 from __future__ import annotations
@@ -168,7 +173,13 @@ def reference_files(stack: Stack) -> dict[str, str]:
 # -- 1. watchers -------------------------------------------------------------------------
 
 
-def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> dict:
+REASK_SECONDS = 5  # the result page asks again this often while pending (submission.js)
+
+
+def watch_all(stack: Stack, learners: list[Learner], per_user: int, files, recover=True) -> dict:
+    """Each page as the result page's script runs it: connect, watch, answer pings; while
+    pending, ask again every 5 s, and reconnect (1 s later) when the socket closes.
+    ``recover=False``: pages that only listen (the events alone must bring the verdict)."""
     url = stack.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
     submitted: dict[int, float] = {}
     targets = []
@@ -179,69 +190,122 @@ def watch_all(stack: Stack, learners: list[Learner], per_user: int, files) -> di
         targets += [(learner.cookie, ident)] * per_user
 
     deadline = time.monotonic() + 240
-
-    opened: list[float] = []
-    sizes: list[int] = []  # bytes of each snapshot a page received
     began = time.monotonic()
     handshakes = threading.Semaphore(50)  # pages open over time, not all in one instant
-    problems: dict[str, int] = {}
-
-    def problem(what: Exception) -> None:
-        with lock:
-            problems[type(what).__name__] = problems.get(type(what).__name__, 0) + 1
-
     lock = threading.Lock()
+    tally: dict[str, int] = {}  # client-side problems, reconnections, repeated asks
+    missed: dict[str, int] = {}  # what a page that never got its verdict last saw
 
-    def watch(target) -> tuple[bool, float | None]:
-        """One page: connect, watch, answer pings, until the verdict (or the deadline)."""
+    def count(into: dict[str, int], what: str) -> None:
+        with lock:
+            into[what] = into.get(what, 0) + 1
+
+    def connect(cookie: str, ident: int):
+        with handshakes:
+            ws = websocket.create_connection(url, cookie=cookie, timeout=30)
+            ws.recv()
+            ws.send("40")
+            ws.recv()
+            ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
+        return ws
+
+    def watch(target) -> dict:
+        """One page, until the verdict (or the deadline)."""
         cookie, ident = target
+        page = {"opened": None, "snapshot": None, "bytes": 0, "delay": None, "checks": None}
+        seen = "nothing"
+        while time.monotonic() < deadline and page["delay"] is None:
+            try:
+                ws = connect(cookie, ident)
+            except Exception as exc:
+                count(tally, type(exc).__name__)
+                seen = f"refused ({type(exc).__name__})"
+                if not recover:
+                    break
+                time.sleep(1)
+                continue
+            if page["opened"] is None:
+                page["opened"] = time.monotonic() - began
+            asked = time.monotonic()
+            try:
+                while time.monotonic() < deadline:
+                    if recover and time.monotonic() - asked >= REASK_SECONDS:
+                        ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
+                        asked = time.monotonic()
+                        count(tally, "asked again")
+                    ws.settimeout(REASK_SECONDS if recover else 90)
+                    try:
+                        message = ws.recv()
+                    except websocket.WebSocketTimeoutException:
+                        if recover:
+                            continue
+                        raise
+                    page["bytes"] += len(message.encode())
+                    if message == "2":
+                        ws.send("3")
+                        continue
+                    if not message.startswith("42"):
+                        continue
+                    name, data = json.loads(message[2:])
+                    if name == "snapshot":
+                        seen = f"snapshot ({data.get('status')})"
+                        if page["snapshot"] is None:
+                            page["snapshot"] = len(message)
+                    elif name == "submission":
+                        seen = f"event {data.get('event')}"
+                    if (name == "snapshot" and data.get("status") in ("done", "error")) or (
+                        name == "submission" and data.get("event") == "finished"
+                    ):
+                        page["delay"] = time.monotonic() - submitted[ident]
+                        break
+            except Exception as exc:
+                count(tally, type(exc).__name__)
+                seen += f", then {type(exc).__name__}"
+            finally:
+                ws.close()
+            if page["delay"] is None:
+                if not recover:
+                    break
+                count(tally, "reconnected")
+                time.sleep(1)
+        if page["delay"] is None:
+            count(missed, seen)
+        elif recover:
+            page["checks"] = fetch_checks(cookie, ident)
+        return page
+
+    def fetch_checks(cookie: str, ident: int) -> tuple[int, float] | None:
+        """What the page does at the verdict: GET the checks, once (bytes, seconds)."""
+        started = time.perf_counter()
         try:
-            with handshakes:
-                ws = websocket.create_connection(url, cookie=cookie, timeout=30)
-                ws.recv()
-                ws.send("40")
-                ws.recv()
-                ws.send(json.dumps(["watch", {"id": ident}]).join(("42", "")))
-            with lock:
-                opened.append(time.monotonic() - began)
-        except Exception as exc:
-            problem(exc)
-            return False, None
-        try:
-            ws.settimeout(90)  # Engine.IO pings every 25 s
-            while time.monotonic() < deadline:
-                message = ws.recv()
-                if message == "2":
-                    ws.send("3")
-                    continue
-                if not message.startswith("42"):
-                    continue
-                name, data = json.loads(message[2:])
-                if name == "snapshot":
-                    with lock:
-                        sizes.append(len(message))
-                if (name == "snapshot" and data.get("status") == "done") or (
-                    name == "submission" and data.get("event") == "finished"
-                ):
-                    return True, time.monotonic() - submitted[ident]
-        except Exception as exc:
-            problem(exc)
-        finally:
-            ws.close()
-        return True, None
+            response = requests.get(
+                f"{stack.url}/submissions/{ident}/checks", headers={"Cookie": cookie}, timeout=60
+            )
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            count(tally, f"checks: {type(exc).__name__}")
+            return None
+        return len(response.content), time.perf_counter() - started
 
     with ThreadPoolExecutor(len(targets)) as pool:
-        outcomes = list(pool.map(watch, targets))
-    got = {n: delay for n, (_, delay) in enumerate(outcomes) if delay is not None}
-    connected = [ok for ok, _ in outcomes if ok]
-    delays = sorted(got.values())
+        pages = list(pool.map(watch, targets))
+    delays = sorted(p["delay"] for p in pages if p["delay"] is not None)
+    opened = [p["opened"] for p in pages if p["opened"] is not None]
+    snapshots = [p["snapshot"] for p in pages if p["snapshot"] is not None]
+    fetched = sorted((p["checks"] for p in pages if p["checks"]), key=lambda f: f[1])
     return {
         "watchers": len(targets),
-        "connected": len(connected),
-        "verdicts": len(got),
-        "problems": problems,
+        "connected": len(opened),
+        "verdicts": len(delays),
+        "problems": tally,
+        "missed": missed,
         "all_open": max(opened) if opened else float("nan"),
-        "snapshot_kb": statistics.mean(sizes) / 1024 if sizes else 0,
+        "snapshot_bytes": statistics.mean(snapshots) if snapshots else 0,
+        "socket_bytes": statistics.mean(p["bytes"] for p in pages),
+        "checks_fetched": len(fetched),
+        "checks_bytes": statistics.mean(f[0] for f in fetched) if fetched else 0,
+        "checks_p50": fetched[len(fetched) // 2][1] if fetched else float("nan"),
+        "checks_p95": fetched[int(0.95 * (len(fetched) - 1))][1] if fetched else float("nan"),
         "p50": statistics.median(delays) if delays else float("nan"),
         "p95": delays[int(0.95 * (len(delays) - 1))] if delays else float("nan"),
     }
@@ -350,6 +414,11 @@ def main() -> int:
     parser.add_argument("--watchers", type=int, default=50, help="pages per user")
     parser.add_argument("--learners", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument(
+        "--listen-only",
+        action="store_true",
+        help="watchers neither ask again nor reconnect: the events alone must bring the verdict",
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -358,15 +427,24 @@ def main() -> int:
         files = reference_files(stack)
         emails = stack.create_users(args.users + args.learners)
         learners = [Learner(stack.url, e) for e in emails[: args.users]]
-        watched = watch_all(stack, learners, args.watchers, files)
+        watched = watch_all(stack, learners, args.watchers, files, not args.listen_only)
         print(
             f"\nwatchers: {watched['watchers']} pages over 2 web processes, "
             f"{watched['connected']} connected (all open after {watched['all_open']:.0f} s), "
-            f"{watched['verdicts']} got their verdict (snapshots of "
-            f"{watched['snapshot_kb']:.0f} KiB on average); "
+            f"{watched['verdicts']} got their verdict (first snapshot "
+            f"{watched['snapshot_bytes']:.0f} B, {watched['socket_bytes']:.0f} B "
+            "received per page on average); "
             f"submission to verdict p50 {watched['p50']:.1f} s, p95 {watched['p95']:.1f} s; "
-            f"client-side problems {watched['problems'] or 'none'}"
+            f"client side: {watched['problems'] or 'nothing to note'}; "
+            f"what the pages without a verdict last saw: {watched['missed'] or '-'}"
         )
+        if watched["checks_fetched"]:
+            print(
+                f"checks fetched at the verdict: {watched['checks_fetched']} pages, "
+                f"{watched['checks_bytes'] / 1024:.0f} KiB each, "
+                f"p50 {watched['checks_p50'] * 1000:.0f} ms, "
+                f"p95 {watched['checks_p95'] * 1000:.0f} ms"
+            )
         if not args.learners:
             return 0
         busy = [Learner(stack.url, e) for e in emails[args.users :]]

@@ -264,6 +264,7 @@ def _schemas() -> dict[str, Any]:
                 "total": nullable(
                     {"type": "integer", "description": "Number of checks, once known."}
                 ),
+                "done": {"type": "integer", "description": "Number of checks graded so far."},
                 "checks": {
                     "type": "array",
                     "items": ref("CheckResult"),
@@ -306,6 +307,7 @@ def _schemas() -> dict[str, Any]:
                 "finished_at",
                 "attempts",
                 "total",
+                "done",
                 "checks",
                 "message",
                 "skipped_roles",

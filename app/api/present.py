@@ -16,10 +16,8 @@ from flask import url_for
 
 from app.bank.quiz import public_item
 from app.messages import in_both
-from app.models import LANGS, Question, Submission, SubmissionStatus, User
-from app.submissions.views import snapshot
-
-FINISHED = (SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value)
+from app.models import LANGS, Question, Submission, User
+from app.submissions.views import FINISHED, snapshot
 
 
 def _pair(obj: object, field: str) -> dict[str, Any]:

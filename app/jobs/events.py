@@ -23,7 +23,18 @@ def publish(submission_id: int, event: str, **data: Any) -> None:
     sink = current_app.extensions.get("grading_events")
     if sink is None:
         raise RuntimeError("this process has no channel for grading events")
-    sink({**data, "id": submission_id, "event": event})
+    sink({**progress(data), "id": submission_id, "event": event})
+
+
+def progress(data: dict[str, Any]) -> dict[str, Any]:
+    """An event says how far the grading is: of a finished check only its status. Its
+    detail (traces, transcripts: tens of KB) would go to every page in the room; a page
+    reads the checks over HTTP once, when the verdict is in."""
+    data = dict(data)
+    check = data.pop("check", None)
+    if isinstance(check, dict):
+        data["check_status"] = check.get("status")
+    return data
 
 
 def emit_to_room(payload: dict[str, Any]) -> None:

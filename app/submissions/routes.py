@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -13,12 +16,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from app.fragments import FragmentCache
+from app.i18n import current_lang
 from app.models import Question, Submission, db
 from app.pagination import paginate
 from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
-from app.submissions.views import snapshot
+from app.submissions.views import FINISHED, snapshot
 
 
 def wants_json() -> bool:
@@ -94,6 +100,13 @@ def status(submission_id: int):
     return jsonify(snapshot(submission, include_files=True))
 
 
+@bp.get("/submissions/<int:submission_id>/live.json")
+@login_required
+def live(submission_id: int):
+    """The live state alone (what the socket sends): what the page polls without a socket."""
+    return jsonify(views.live_state(visible_submission(submission_id)))
+
+
 @bp.after_request
 def private_pages(response):
     """Submission pages hold code: never cached by a shared cache or kept by the browser."""
@@ -148,15 +161,41 @@ def history():
 @login_required
 def checks_fragment(submission_id: int):
     """The result page's list of checks alone (an HTML fragment): the page's script swaps it
-    in as checks finish, so the checks are rendered by one template only."""
-    submission = visible_submission(submission_id)
-    html = render_template(
-        "submissions/_checks.html", submission=submission, data=snapshot(submission)
-    )
-    return html
+    in once graded, so the checks are rendered by one template only."""
+    return checks_html(visible_submission(submission_id))
+
+
+# Finished results' lists of checks kept rendered, per process (a few hundred KB each).
+RENDERED_RESULTS = 16
+# One render at a time: the pages asking together would otherwise all miss and all render
+# (a render waits on the database, and gevent runs the others meanwhile).
+_rendering = threading.Lock()
+
+
+def checks_html(submission: Submission, data: dict | None = None) -> Markup:
+    """The list of checks, as the result page includes it and the fragment serves it. Once
+    graded it never changes: rendered once per language and process, not once per page
+    (the pages watching a submission all fetch it the moment its verdict is out)."""
+
+    def render() -> Markup:
+        shown = data if data is not None else snapshot(submission)
+        html = render_template("submissions/_checks.html", submission=submission, data=shown)
+        return Markup(html)
+
+    if submission.status not in FINISHED:
+        return render()
+    key = (submission.id, submission.finished_at, current_lang())
+    with _rendering:
+        return current_app.extensions["rendered_results"].get(key, render)
+
+
+@bp.record_once
+def _init_cache(state) -> None:
+    state.app.extensions["rendered_results"] = FragmentCache(RENDERED_RESULTS)
 
 
 # -- template helpers for the submission pages and the question page's editor ----------
+bp.add_app_template_global(checks_html, "submission_checks")
 bp.add_app_template_global(views.editor_state, "submission_editor")
 bp.add_app_template_global(views.editor_strings, "editor_strings")
 bp.add_app_template_global(views.code_questions, "code_questions")

@@ -1,5 +1,6 @@
-"""What a submission looks like to its watchers: one snapshot shape for the result page,
-the JSON endpoints and the Socket.IO resync."""
+"""What a submission looks like to its watchers: the live state (what a watching page
+receives, by Socket.IO or by polling) and the snapshot (the live state and the whole result:
+the result page as served, its checks fragment, the JSON endpoints)."""
 
 from __future__ import annotations
 
@@ -17,33 +18,71 @@ from markupsafe import Markup
 from app.fragments import cached
 from app.i18n import current_lang
 from app.messages import in_both, say
-from app.models import Question, QuestionKind, Submission, db
+from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
 
+FINISHED = (SubmissionStatus.DONE.value, SubmissionStatus.ERROR.value)
 
-def snapshot(submission: Submission, include_files: bool = False) -> dict[str, Any]:
+# What a watching page needs, and all a live socket carries: where the grading is and,
+# once graded, the verdict and the grader's message. A few hundred bytes whatever the
+# result's size: the checks (traces, transcripts) come over HTTP, in the result page's
+# fragment (GET /submissions/<id>/checks) or the JSON (GET /submissions/<id>.json).
+LIVE = (
+    "id",
+    "status",
+    "position",
+    "verdict",
+    "score",
+    "error",
+    "total",
+    "done",
+    "message",
+    "running",
+)
+# the columns it is read from (not the files)
+LIVE_COLUMNS = (
+    Submission.status,
+    Submission.verdict,
+    Submission.score,
+    Submission.error,
+    Submission.result,
+)
+
+
+def live_state(submission: Submission) -> dict[str, Any]:
     result = submission.result or {}
-    data: dict[str, Any] = {
+    checks = result.get("checks") or []
+    return {
         "id": submission.id,
-        "question": submission.question.slug,
-        "question_version": submission.question_version,
         "status": submission.status,
         "position": queue_position(submission),
         "verdict": submission.verdict,
         "score": submission.score,
         "error": submission.error,
-        "created_at": _iso(submission.created_at),
-        "started_at": _iso(submission.started_at),
-        "finished_at": _iso(submission.finished_at),
-        "attempts": submission.attempts,
-        "total": result.get("total") or len(result.get("checks", [])) or None,
-        # every message of the grader in both languages beside its id (app/messages.py)
-        "checks": in_both(result.get("checks", [])),
+        "total": result.get("total") or len(checks) or None,
+        "done": len(checks),
+        # the grader's message in both languages beside its id (app/messages.py)
         "message": in_both(result.get("message")),
-        "skipped_roles": result.get("skipped_roles", []),
-        "url": url_for("submissions.show", submission_id=submission.id),
         "running": running_check(submission),
     }
+
+
+def snapshot(submission: Submission, include_files: bool = False) -> dict[str, Any]:
+    """The live state and the whole result: for the page's server rendering and the JSON."""
+    result = submission.result or {}
+    data = live_state(submission)
+    data.update(
+        question=submission.question.slug,
+        question_version=submission.question_version,
+        created_at=_iso(submission.created_at),
+        started_at=_iso(submission.started_at),
+        finished_at=_iso(submission.finished_at),
+        attempts=submission.attempts,
+        # every message of the grader in both languages beside its id
+        checks=in_both(result.get("checks", [])),
+        skipped_roles=result.get("skipped_roles", []),
+        url=url_for("submissions.show", submission_id=submission.id),
+    )
     if include_files:
         data["files"] = submission.files
     return data
@@ -204,12 +243,8 @@ def code_questions() -> list[Question]:
 
 
 def page_state(data: dict[str, Any]) -> dict[str, Any]:
-    """The small part of a snapshot the result page's script starts from."""
-    keys = ("id", "status", "position", "verdict", "score", "error", "total", "message")
-    state = {key: data.get(key) for key in keys}
-    state["done"] = len(data.get("checks") or [])
-    state["running"] = data.get("running")
-    return state
+    """The live state in a snapshot: what the result page's script starts from."""
+    return {key: data.get(key) for key in LIVE}
 
 
 def ordered_checks(checks: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:

@@ -37,14 +37,21 @@ print("Received from server:", reply.decode())
 
 UPPERCASE_SERVER = SERVER.replace("conn.sendall(data)", "conn.sendall(data.upper())")
 
-# Every text the live progress area shows, recorded as it changes (not after a reload).
+# Every text the live progress area shows, recorded as it changes (not after a reload),
+# and each finished check the list shows as one line before the verdict.
 RECORD_PROGRESS = """
 window.__progress = [];
+window.__lines = [];
 document.addEventListener("DOMContentLoaded", () => {
   const area = document.getElementById("summary-progress");
   if (!area) return;
   new MutationObserver(() => window.__progress.push(area.innerText))
     .observe(area, {childList: true, subtree: true, characterData: true});
+  new MutationObserver((changes) => {
+    for (const change of changes)
+      for (const node of change.addedNodes)
+        if (node.matches && node.matches("li[data-line]")) window.__lines.push(node.innerText);
+  }).observe(document.getElementById("submission"), {childList: true, subtree: true});
 });
 """
 
@@ -71,6 +78,10 @@ def register(page: Page, email: str) -> None:
 
 def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     page.add_init_script(RECORD_PROGRESS)
+    frames: list = []  # what the result page's socket receives
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    fetched: list[str] = []  # the checks fragment, fetched by the result page
+    page.on("request", lambda r: fetched.append(r.url) if r.url.endswith("/checks") else None)
     register(page, "browser-learner@example.com")
     page.goto("/questions/tcp-echo")
     expect(page.get_by_role("tablist")).to_be_visible()
@@ -84,6 +95,14 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     progress = page.evaluate("window.__progress")
     total = bank_check_count("tcp-echo")
     assert any(re.search(rf"of {total}\b", text) for text in progress), progress
+    lines = page.evaluate("window.__lines")
+    assert lines and all(line.startswith("✓") and "Passed" in line for line in lines), lines
+    # the socket carried the live state and events only; the checks came over HTTP: at the
+    # verdict, and before it only for the checks that ended before the socket joined
+    assert any(str(frame).startswith('42["snapshot"') for frame in frames), frames
+    assert max(len(frame) for frame in frames) < 1024, max(frames, key=len)
+    expect(page.locator("li.check-passed details.check-details")).to_have_count(total)
+    assert 1 <= len(fetched) <= 2, fetched
 
     # every check passed: each is one line, its details (and trace) one click away
     first = page.locator("li.check-passed").first

@@ -1,6 +1,8 @@
 // The result page, live: watch the submission over Socket.IO and update the summary
-// (queued -> running check i of n -> verdict and score) as events arrive. Finished checks
-// are rendered by the server: the fragment GET /submissions/<id>/checks (the same Jinja
+// (queued -> running check i of n -> verdict and score) as events arrive. The socket
+// carries only that (a few hundred bytes: the live state, and events): a finished check
+// shows as one line (its title and status) until the verdict; then the checks, rendered
+// by the server, come once: the fragment GET /submissions/<id>/checks (the same Jinja
 // partial as the page) is fetched and swapped in, so the rendering lives in one place.
 //
 // Without this script the page is complete as served, and refreshes itself while pending.
@@ -9,6 +11,7 @@ import { io } from "socket.io-client";
 import { format, pageLang, readJSON } from "./strings.js";
 
 const QUEUE_REFRESH_MS = 5000;
+const STATUS_ICONS = { passed: "✓", failed: "✗", skipped: "–", running: "…" };
 const POLL_MS = 3000;
 
 function element(tag, className, text) {
@@ -148,28 +151,45 @@ function watch(root) {
 
   // -- the checks -----------------------------------------------------------------------
   let refreshing = false;
-  let refreshAgain = false;
+  let refreshFailures = 0;
+  const finishedChecks = new Map(); // index -> its check_finished event, until the verdict
 
+  // Fetch the server's list (one at a time; whatever was asked meanwhile is settled by
+  // syncChecks once it is in).
   async function refreshChecks() {
-    if (refreshing) {
-      refreshAgain = true;
-      return;
-    }
+    if (refreshing) return;
     refreshing = true;
+    let html = null;
     try {
       const response = await fetch(root.dataset.checksUrl, {
         credentials: "same-origin",
         headers: { Accept: "text/html" },
       });
-      if (response.ok) merge(await response.text());
+      if (response.ok) html = await response.text();
     } catch (error) {
-      /* the next event or snapshot tries again */
+      /* tried again below */
     }
     refreshing = false;
-    if (refreshAgain) {
-      refreshAgain = false;
-      refreshChecks();
+    if (html === null) {
+      refreshFailures += 1;
+      if (refreshFailures <= 5) setTimeout(refreshChecks, POLL_MS);
+      return;
     }
+    refreshFailures = 0;
+    merge(html);
+    syncChecks();
+  }
+
+  // The list as the state says: the server's checks once graded (fetched once); while
+  // running, a line per finished check from the events, the server's list filling a gap
+  // (an event missed, or one sent before the page joined).
+  function syncChecks() {
+    if (!pending()) {
+      if (renderedStatus() !== state.status) refreshChecks();
+      return;
+    }
+    addLines();
+    placeholder();
   }
 
   // Swap in the server's list, keeping the checks already shown (and the <details> the
@@ -181,13 +201,12 @@ function watch(root) {
     const old = document.getElementById("checks");
     if (!fresh || !old) return;
     for (const item of Array.from(fresh.querySelectorAll("[data-check-id]"))) {
-      const kept = Array.from(old.querySelectorAll("[data-check-id]")).find(
-        (candidate) => candidate.dataset.checkId === item.dataset.checkId && !candidate.hasAttribute("data-placeholder"),
+      const kept = Array.from(old.querySelectorAll("[data-check-id]:not([data-placeholder]):not([data-line])")).find(
+        (candidate) => candidate.dataset.checkId === item.dataset.checkId,
       );
       if (kept) item.replaceWith(kept);
     }
     old.replaceWith(fresh);
-    placeholder();
   }
 
   function renderedDone() {
@@ -200,6 +219,32 @@ function watch(root) {
     return region ? region.dataset.status : "";
   }
 
+  function checkList(region) {
+    let list = region.querySelector("ol.checks");
+    if (!list) {
+      list = element("ol", "checks");
+      list.setAttribute("role", "list");
+      region.insertBefore(list, region.firstChild);
+    }
+    return list;
+  }
+
+  // A check as one line, its status and title, as the server's list shows its head.
+  function checkLine(status, checkId, title) {
+    const item = element("li", `check check-${status}`);
+    item.dataset.checkId = checkId || "";
+    const head = element("div", "check-head");
+    const badge = element("span", `check-status check-status-${status}`);
+    const icon = element("span", "check-status-icon", STATUS_ICONS[status] || "!");
+    icon.setAttribute("aria-hidden", "true");
+    badge.appendChild(icon);
+    badge.appendChild(document.createTextNode((strings.check_status || {})[status] || status));
+    head.appendChild(badge);
+    head.appendChild(element("h3", "check-title", title));
+    item.appendChild(head);
+    return item;
+  }
+
   // The check running now, shown at the end of the list until its result arrives.
   function placeholder() {
     const region = document.getElementById("checks");
@@ -207,25 +252,27 @@ function watch(root) {
     const old = region.querySelector("[data-placeholder]");
     if (old) old.remove();
     if (state.status !== "running" || !current || current.index < renderedDone()) return;
-    let list = region.querySelector("ol.checks");
-    if (!list) {
-      list = element("ol", "checks");
-      list.setAttribute("role", "list");
-      region.insertBefore(list, region.firstChild);
-    }
-    const item = element("li", "check check-running");
+    const item = checkLine("running", current.id, current.title);
     item.setAttribute("data-placeholder", "");
-    item.dataset.checkId = current.id || "";
-    const head = element("div", "check-head");
-    const status = element("span", "check-status check-status-running");
-    const icon = element("span", "check-status-icon", "…");
-    icon.setAttribute("aria-hidden", "true");
-    status.appendChild(icon);
-    status.appendChild(document.createTextNode(strings.check_running));
-    head.appendChild(status);
-    head.appendChild(element("h3", "check-title", current.title));
-    item.appendChild(head);
-    list.appendChild(item);
+    checkList(region).appendChild(item);
+  }
+
+  // The finished checks the list lacks, each as one line (its details come with the
+  // verdict), from the events received; short of events, from the server's list.
+  function addLines() {
+    const region = document.getElementById("checks");
+    if (!region || refreshing) return;
+    let done = renderedDone();
+    while (finishedChecks.has(done)) {
+      const event = finishedChecks.get(done);
+      const item = checkLine(event.check_status || "error", event.check_id, pick(event.title));
+      item.setAttribute("data-line", "");
+      region.querySelector("[data-placeholder]")?.remove();
+      checkList(region).appendChild(item);
+      done += 1;
+    }
+    region.dataset.done = String(done);
+    if (state.done > done) refreshChecks();
   }
 
   // -- live updates ---------------------------------------------------------------------
@@ -238,7 +285,7 @@ function watch(root) {
       error: snap.error,
       total: snap.total,
       message: snap.message,
-      done: (snap.checks || []).length,
+      done: snap.done || 0,
     };
     if (!pending()) current = null;
     else if (snap.running) {
@@ -247,8 +294,7 @@ function watch(root) {
       if (!current || current.id !== fresh.id || current.index !== fresh.index) current = fresh;
     }
     render();
-    if (state.done !== renderedDone() || state.status !== renderedStatus()) refreshChecks();
-    else placeholder();
+    syncChecks();
     scheduleQueueRefresh();
     if (!pending()) finish();
   }
@@ -271,8 +317,9 @@ function watch(root) {
         state.status = "running";
         state.total = event.total;
         state.done = Math.max(state.done, event.index + 1);
+        finishedChecks.set(event.index, event);
         render();
-        refreshChecks();
+        syncChecks();
         break;
       case "finished":
         state.status = event.status;
@@ -281,8 +328,8 @@ function watch(root) {
         state.error = event.error;
         current = null;
         render();
-        if (socket && socket.connected) socket.emit("watch", { id }); // resync: message, last checks
-        else refreshChecks();
+        syncChecks(); // the checks, once
+        if (socket && socket.connected) socket.emit("watch", { id }); // and the grader's message
         break;
       default:
         break;
@@ -290,21 +337,23 @@ function watch(root) {
   }
 
   // While pending, ask again now and then: the queue position moves as others finish,
-  // and an event lost on the way (a relay restarting) cannot leave the page behind.
+  // and an event lost on the way (a relay restarting) cannot leave the page behind. The
+  // timer re-arms itself: an answer that never comes must not end the asking.
   function scheduleQueueRefresh() {
     clearTimeout(queueTimer);
     if (!pending()) return;
     queueTimer = setTimeout(() => {
       if (socket && socket.connected) socket.emit("watch", { id });
+      scheduleQueueRefresh();
     }, QUEUE_REFRESH_MS);
   }
 
-  // Without a socket (blocked, or refused): poll the JSON snapshot until graded.
+  // Without a socket (blocked, or refused): poll the live state until graded.
   function startPolling() {
     if (pollTimer || !pending()) return;
     const poll = async () => {
       try {
-        const response = await fetch(root.dataset.statusUrl, {
+        const response = await fetch(root.dataset.liveUrl, {
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         });
@@ -346,9 +395,14 @@ function watch(root) {
     stopPolling();
     showNotice("");
     socket.emit("watch", { id }); // on every (re)connect: join the room and resync
+    scheduleQueueRefresh(); // and again until graded, even if this one goes unanswered
   });
   socket.on("disconnect", (reason) => {
-    if (pending() && reason !== "io client disconnect") showNotice(strings.reconnecting);
+    if (!pending() || reason === "io client disconnect") return;
+    showNotice(strings.reconnecting);
+    // the client reconnects by itself after a lost connection, not after the server's
+    // own disconnect (a web process shutting down): ask again then too
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
   socket.on("connect_error", () => {
     failures += 1;
