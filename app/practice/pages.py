@@ -122,11 +122,15 @@ def progress() -> str:
     )
 
 
-def of_version(question: Question, part: Hashable, compute: Callable[[], T]) -> T:
+def of_version(
+    question: Question, part: Hashable, compute: Callable[[], T], stamp: int | None
+) -> T:
     """``compute()`` for this version of ``question``, kept per process (app/fragments.py)
-    until it changes (in place too: ``updated_at``): a page then reads none of the hints,
-    spec, quiz or key points. Kept values are shared: never change them."""
-    return remembered((part, question.id, question.version, question.updated_at), compute)
+    until it changes (in place too: ``updated_at``, and the content ``stamp`` the page read,
+    which any writer moves): a page then reads none of the hints, spec, quiz or key points.
+    Kept values are shared: never change them."""
+    key = (part, question.id, question.version, question.updated_at, stamp)
+    return remembered(key, compute)
 
 
 def _quiz_items(question: Question) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -135,8 +139,8 @@ def _quiz_items(question: Question) -> tuple[list[dict[str, Any]], dict[str, Any
     return [public_item(item) for item in items], {i["id"]: i["explanation"] for i in items}
 
 
-def _quiz_view(question: Question, user_id: int | None) -> dict[str, Any]:
-    items, explanations = of_version(question, "quiz", lambda: _quiz_items(question))
+def _quiz_view(question: Question, user_id: int | None, stamp: int | None) -> dict[str, Any]:
+    items, explanations = of_version(question, "quiz", lambda: _quiz_items(question), stamp)
     attempt = None
     if user_id is not None and items:
         attempt = service.latest_attempt(user_id, question.id)
@@ -152,9 +156,10 @@ def _quiz_view(question: Question, user_id: int | None) -> dict[str, Any]:
     return {"quiz": items, "quiz_attempt": attempt, "quiz_results": results}
 
 
-def question_context(question: Question) -> dict[str, Any]:
+def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
     """What the question page shows of practice: the quiz (and the learner's last result),
-    unlocked hints, the walk-through, an active mock interview that holds this question."""
+    unlocked hints, the walk-through, an active mock interview that holds this question
+    (``stamp``: the content stamp the page read, see of_version)."""
     user_id = current_user.id if current_user.is_authenticated else None
     lang = current_lang()
     mock = None
@@ -165,15 +170,17 @@ def question_context(question: Question) -> dict[str, Any]:
             if mock is not None:
                 service.note_opened(mock, question)
             db.session.commit()
-    every = of_version(question, ("hints", lang), lambda: hints.all_hints(question, lang))
+    every = of_version(question, ("hints", lang), lambda: hints.all_hints(question, lang), stamp)
     unlocked, total = hints.unlocked(question, user_id, lang, every)
     return {
-        **_quiz_view(question, user_id),
+        **_quiz_view(question, user_id, stamp),
         "practising": request.args.get("practice") == "1",
         "mock": mock,
         "hints_unlocked": unlocked,
         "hints_total": total,
-        "key_points": of_version(question, ("key-points", lang), lambda: question.key_points(lang)),
+        "key_points": of_version(
+            question, ("key-points", lang), lambda: question.key_points(lang), stamp
+        ),
         "ratings": list(RATINGS),
     }
 

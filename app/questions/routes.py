@@ -53,7 +53,8 @@ def question(slug: str) -> str:
     # What is the same for every visitor of this version in this language is rendered once
     # (Markdown, Pygments, the template) and kept (app/fragments.py); the editor, the
     # practice state (quiz result, hints unlocked, the rating form) are the visitor's.
-    version = (place.id, place.version, place.updated_at, lang)
+    # The content stamp too: an edit that leaves updated_at alone (SQL by hand) moves it.
+    version = (place.id, place.version, place.updated_at, place.stamp, lang)
 
     def page() -> str:
         found = queries.published_question(slug)
@@ -82,7 +83,7 @@ def question(slug: str) -> str:
             answer=answer,
             pager=pager,
             reveal=reveal,
-            **practice_context(found),
+            **practice_context(found, place.stamp),
         )
 
     if _same_for_every_visitor():

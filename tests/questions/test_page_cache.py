@@ -91,6 +91,27 @@ def test_a_learners_page_reads_hints_quiz_and_key_points_once_per_version(
     assert "A fresh key point." in page and _hints_left(page) == before + 1
 
 
+def test_an_edit_by_hand_that_leaves_updated_at_alone_shows_at_once(app, client, auth):
+    """SQL by hand: the page's fragments and a learner's key points are kept per content
+    stamp too, not only per version and updated_at."""
+    page = "/questions/socket-timeout"
+    client.get(page)
+    with sqlite3.connect(_database_file(app)) as other:
+        other.execute(
+            "UPDATE question SET prompt_en = 'A prompt edited by hand.' WHERE slug = ?",
+            ("socket-timeout",),
+        )
+    assert "A prompt edited by hand." in client.get(page).get_data(as_text=True)
+    auth.register()
+    client.get(page)
+    with sqlite3.connect(_database_file(app)) as other:
+        other.execute(
+            "UPDATE question SET key_points_en = json('[\"A key point by hand.\"]') WHERE slug = ?",
+            ("socket-timeout",),
+        )
+    assert "A key point by hand." in client.get(page).get_data(as_text=True)
+
+
 def _hints_left(page: str) -> int:
     found = re.search(r"(\d+) hints? left", page)
     assert found, "no hints on the page"
