@@ -36,10 +36,13 @@ def upgrade():
             'CREATE FUNCTION bump_content_stamp() RETURNS trigger LANGUAGE plpgsql AS '
             f'$$ BEGIN {BUMP}; RETURN NULL; END $$'
         )
+        # Deferred to the commit: a transaction takes the stamp's row lock last, so two
+        # writers of different questions never wait on each other in opposite orders.
         for table in TABLES:
             op.execute(
-                f'CREATE TRIGGER content_stamp_{table} AFTER INSERT OR UPDATE OR DELETE '
-                f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION bump_content_stamp()'
+                f'CREATE CONSTRAINT TRIGGER content_stamp_{table} '
+                f'AFTER INSERT OR UPDATE OR DELETE ON "{table}" DEFERRABLE INITIALLY DEFERRED '
+                'FOR EACH ROW EXECUTE FUNCTION bump_content_stamp()'
             )
         return
     for table in TABLES:
