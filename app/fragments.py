@@ -26,21 +26,35 @@ class FragmentCache:
         self.size = size
         self.hits = self.misses = 0
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]
-            self.misses += 1
-        value = compute()  # outside the lock: two threads may both compute it once
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+        """The value kept for ``key``, else ``compute()``'s, kept. One thread computes a
+        key at a time: the others asking for it meanwhile wait for its value (the pages
+        watching a submission all ask for its result the moment the verdict is out)."""
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    self.hits += 1
+                    return self._items[key]
+                computing = self._computing.get(key)
+                if computing is None:
+                    self._computing[key] = threading.Event()
+                    self.misses += 1
+                    break
+            computing.wait()  # then take its value (or compute it, if that failed)
+        try:
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
 
     def clear(self) -> None:
         with self._lock:

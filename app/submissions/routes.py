@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
@@ -167,9 +165,6 @@ def checks_fragment(submission_id: int):
 
 # Finished results' lists of checks kept rendered, per process (a few hundred KB each).
 RENDERED_RESULTS = 16
-# One render at a time: the pages asking together would otherwise all miss and all render
-# (a render waits on the database, and gevent runs the others meanwhile).
-_rendering = threading.Lock()
 
 
 def checks_html(submission: Submission, data: dict | None = None) -> Markup:
@@ -185,8 +180,7 @@ def checks_html(submission: Submission, data: dict | None = None) -> Markup:
     if submission.status not in FINISHED:
         return render()
     key = (submission.id, submission.finished_at, current_lang())
-    with _rendering:
-        return current_app.extensions["rendered_results"].get(key, render)
+    return current_app.extensions["rendered_results"].get(key, render)
 
 
 @bp.record_once
