@@ -18,7 +18,7 @@ process keeps; 0 turns pre-warming off.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import marshal
 import os
 import re
@@ -34,6 +34,7 @@ from app.grading.limits import Limits
 from app.grading.netns import new_loopback
 from app.grading.sandbox import RunResult, Sandbox
 
+log = logging.getLogger(__name__)
 SPARES = int(os.environ.get("LOOPBACK_WARM_SPARES", "2"))
 READY_TIMEOUT_S = 10.0
 # The handover takes ~0.5 ms; a spare that does not answer in time is thrown away and the
@@ -166,7 +167,7 @@ class SparePool:
                     self._ready.remove(candidate)
                     spare = candidate
         for candidate in dead:
-            candidate.finish()
+            _discard(candidate)
         self._refill(limits)
         return spare
 
@@ -181,21 +182,23 @@ class SparePool:
                 self._ready.remove(evicted)
             self._preparing += 1
         if evicted is not None:
-            evicted.finish()
+            _discard(evicted)
         preparing = threading.Thread(target=self._prepare, args=(limits,), daemon=True)
         preparing.start()
 
     def _prepare(self, limits: Limits) -> None:
-        spare = WarmSandbox(limits)
+        spare: WarmSandbox | None = WarmSandbox(limits)
         try:
             spare.prepare()
-        except (OSError, SandboxUnavailable):
-            spare.finish()
+        except (OSError, SandboxUnavailable) as exc:
+            log.warning("no pre-warmed sandbox: %s", exc)
+            _discard(spare)
             spare = None
-        with self._lock:
-            self._preparing -= 1
-            if spare is not None:
-                self._ready.append(spare)
+        finally:  # whatever happened, this one is no longer being prepared
+            with self._lock:
+                self._preparing -= 1
+                if spare is not None:
+                    self._ready.append(spare)
 
     def prime(self, limits: Limits, timeout: float = 10.0) -> bool:
         """Have a spare for ``limits`` ready now (the first check of a process, tests and
@@ -223,8 +226,16 @@ class SparePool:
         with self._lock:
             spares, self._ready = self._ready, []
         for spare in spares:
-            with contextlib.suppress(SandboxUnavailable):
-                spare.finish()
+            _discard(spare)
+
+
+def _discard(spare: WarmSandbox) -> None:
+    """Throw a spare away; a failure to is the next run's sweep's business, never the
+    caller's (a check that only wanted a spare)."""
+    try:
+        spare.finish()
+    except SandboxUnavailable as exc:
+        log.warning("a discarded pre-warmed sandbox: %s", exc)
 
 
 SPARE_POOL = SparePool()

@@ -13,8 +13,9 @@ import pytest
 
 from app.grading import engine
 from app.grading.engine import grade
+from app.grading.errors import SandboxUnavailable
 from app.grading.limits import Limits, MiB
-from app.grading.warm import SPARE_POOL, runs_alike
+from app.grading.warm import SPARE_POOL, SparePool, WarmSandbox, runs_alike
 from tests.helpers import en, live_sandbox_processes
 
 pytestmark = pytest.mark.sandbox
@@ -219,3 +220,22 @@ def test_a_spare_that_cannot_take_its_run_gives_way_to_a_cold_start(sandbox, mon
     check = run("print('ran')\n", one_check(stdout_matches="ran"))
     assert check.status == "passed", en(check.message)
     assert live_sandbox_processes() == []
+
+
+def test_a_spare_that_fails_to_start_and_to_clean_up_leaves_the_pool_working(sandbox, monkeypatch):
+    pool = SparePool(size=1)
+    prepare, finish = WarmSandbox.prepare, WarmSandbox.finish
+
+    def broken(self):
+        raise SandboxUnavailable("cannot start")
+
+    def stuck(self, wait=False):
+        raise SandboxUnavailable("processes of sandbox uid 1 survive")
+
+    monkeypatch.setattr(WarmSandbox, "prepare", broken)
+    monkeypatch.setattr(WarmSandbox, "finish", stuck)
+    assert pool.prime(Limits(), timeout=5) is False
+    monkeypatch.setattr(WarmSandbox, "prepare", prepare)
+    monkeypatch.setattr(WarmSandbox, "finish", finish)
+    assert pool.prime(Limits(), timeout=10) is True
+    pool.close()
