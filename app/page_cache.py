@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
@@ -74,7 +75,10 @@ class PageCache:
         if key is None:
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        stamp = self._stamp()
+        try:
+            stamp = self._stamp()
+        except SQLAlchemyError:  # Flask answers, with its error page and its log
+            return self.wsgi_app(environ, start_response)
         with self._lock:
             found = self._answers.get(key)
             if found is not None and found.stamp == stamp:

@@ -96,3 +96,16 @@ def test_answers_from_memory_are_counted_in_the_metrics(app, client):
         and sample.labels == {"method": "GET", "endpoint": "questions.question", "status": "200"}
     ]
     assert counted == [3]
+
+
+def test_without_the_stamp_flask_answers_with_its_error_page(app, client):
+    """A database the middleware cannot read (down, or before `flask db upgrade`): the
+    request goes to Flask, which answers with its own error page and logs it."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        db.session.execute(sa.text("DROP TABLE content_stamp"))
+        db.session.commit()
+    answer = client.get(PAGE)
+    assert answer.status_code == 500
+    assert "Something went wrong" in answer.get_data(as_text=True)
+    assert_hardened(answer)
