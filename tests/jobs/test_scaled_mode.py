@@ -130,7 +130,10 @@ def test_two_workers_share_the_queue_and_events_reach_the_web_process(scaled):
     assert received[0]["name"] == "snapshot" and received[0]["id"] == ids[0]
     events = [r["event"] for r in received if r["name"] == "submission"]
     assert events[0] == "started" and events[-1] == "finished"
-    assert events.count("check_finished") == bank_check_count("tcp-echo")
+    # Each grading's events arrive once. Under a heavy load a late heartbeat (STALE_SECONDS
+    # is 3 here) can have the sweeper grade it again: its events then come twice.
+    gradings = scaled.submission(ids[0]).attempts
+    assert events.count("check_finished") == bank_check_count("tcp-echo") * gradings
     assert {r["id"] for r in received} == {ids[0]}  # only the watched submission's room
     assert all(worker.poll() is None for worker in workers)  # still serving
 
