@@ -82,6 +82,8 @@ def _template_context() -> dict[str, Any]:
             for code, name in LANGUAGES.items()
         ],
         "here": here,
+        # Between two sentences: a space in English, none after Chinese punctuation.
+        "gap": "" if lang == "zh" else " ",
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -324,7 +325,7 @@ def format_duration(ms: float | int | None) -> str:
         return ""
     if ms < 1000:
         return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s"
+    return gettext("%(seconds)s s", seconds=f"{ms / 1000:.1f}")
 
 
 def format_score(score: float | None) -> str:

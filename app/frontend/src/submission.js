@@ -96,6 +96,7 @@ function watch(root) {
   function renderProgress() {
     let text = "";
     let bar = null;
+    let announced = false; // said to screen readers only: the badge shows the verdict
     if (state.status === "queued") {
       text = format(strings.queued, { num: state.position || 1 });
     } else if (state.status === "running") {
@@ -111,6 +112,7 @@ function watch(root) {
     } else if (state.verdict && servedPending) {
       // announce the verdict only when it arrived while the page was open
       text = format(strings.finished, { verdict: (strings.verdict || {})[state.verdict] || state.verdict });
+      announced = true;
     }
     const running = state.status === "running" && current && current.index >= state.done;
     const key = `${text}|${bar ? bar.value : ""}|${running ? current.since : ""}`;
@@ -118,7 +120,7 @@ function watch(root) {
     lastProgress = key;
     const nodes = [];
     if (text) {
-      const line = element("p", running ? "running-now" : null, text);
+      const line = element("p", running ? "running-now" : announced ? "visually-hidden" : null, text);
       if (running) {
         // outside what the live region announces: a screen reader hears the check's name
         // once, not a number every second
@@ -320,6 +322,8 @@ function watch(root) {
         finishedChecks.set(event.index, event);
         render();
         syncChecks();
+        // why a check failed is worth a fetch now; a passed one's details wait for the verdict
+        if (event.check_status === "failed" || event.check_status === "error") refreshChecks();
         break;
       case "finished":
         state.status = event.status;
