@@ -78,6 +78,10 @@ def test_question_page_in_chinese(client, app):
     assert '<html lang="zh-Hans">' in html
     assert question.title_zh in html
     assert "显示答案" in html and "Reveal answer" not in html
+    task = html.split('id="task-heading"')[1].split("</p>")[0]
+    assert "。" in task and not re.search(r"。\s+\S", task)  # sentences meet with no space
+    english = client.get("/questions/tcp-echo", headers=EN).get_data(as_text=True)
+    assert re.search(r"below\. The grader", english)
 
 
 def test_code_question_shows_roles_and_highlighted_starter(client, app):

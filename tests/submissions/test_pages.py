@@ -428,3 +428,13 @@ def test_refused_form_post_explains_and_links_back(app, client, auth):
     body = response.get_data(as_text=True)
     assert "Submission refused" in body and "the limit is 64 KiB" in body
     assert 'href="/questions/tcp-echo"' in body and "javascript:" not in body
+
+
+def test_durations_read_in_the_pages_language(app):
+    """As the live clock does: 秒 in Chinese (the walk-through found "用时 10.1 s")."""
+    from app.submissions.views import format_duration
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert (format_duration(1500), format_duration(250)) == ("1.5 秒", "250 ms")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert format_duration(1500) == "1.5 s"
