@@ -95,20 +95,17 @@ def test_an_edit_by_hand_that_leaves_updated_at_alone_shows_at_once(app, client,
     """SQL by hand: the page's fragments and a learner's key points are kept per content
     stamp too, not only per version and updated_at."""
     page = "/questions/socket-timeout"
+
+    def by_hand(column: str, value: str) -> None:
+        with sqlite3.connect(_database_file(app)) as other:  # a writer outside this app
+            other.execute(f"UPDATE question SET {column} = {value} WHERE slug = 'socket-timeout'")
+
     client.get(page)
-    with sqlite3.connect(_database_file(app)) as other:
-        other.execute(
-            "UPDATE question SET prompt_en = 'A prompt edited by hand.' WHERE slug = ?",
-            ("socket-timeout",),
-        )
+    by_hand("prompt_en", "'A prompt edited by hand.'")
     assert "A prompt edited by hand." in client.get(page).get_data(as_text=True)
     auth.register()
     client.get(page)
-    with sqlite3.connect(_database_file(app)) as other:
-        other.execute(
-            "UPDATE question SET key_points_en = json('[\"A key point by hand.\"]') WHERE slug = ?",
-            ("socket-timeout",),
-        )
+    by_hand("key_points_en", "json('[\"A key point by hand.\"]')")
     assert "A key point by hand." in client.get(page).get_data(as_text=True)
 
 
