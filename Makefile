@@ -20,7 +20,7 @@ LOOPBACK_USER ?= loopback
 INSTANCE := $(or $(LOOPBACK_INSTANCE),instance)
 AS_WEB := $(if $(filter 0,$(shell id -u)),setpriv --reuid=$(LOOPBACK_USER) --regid=$(LOOPBACK_USER) --clear-groups --no-new-privs --)
 
-.PHONY: setup system venv translations user db run run-scaled scaled-packages test lint bench bench-scaled bench-venv bench-locust assets
+.PHONY: setup system venv translations user db run run-scaled scaled-packages test-packages test lint bench bench-scaled bench-venv bench-locust assets
 
 setup: system venv translations user db
 
@@ -78,8 +78,10 @@ SCALED_PACKAGES := nginx redis-server postgresql
 SCALED_PORT ?= 8080
 
 # The same check and install as `system`, but run-scaled cannot go on without them.
-scaled-packages:
-	@$(MAKE) --no-print-directory system SYSTEM_PACKAGES="$(SCALED_PACKAGES)" REQUIRE_PACKAGES=1
+# The same packages: required for run-scaled, and for the tests under CI.
+scaled-packages test-packages:
+	@$(MAKE) --no-print-directory system SYSTEM_PACKAGES="$(SCALED_PACKAGES)" \
+	  $(if $(or $(filter scaled-packages,$@),$(filter true 1,$(CI))),REQUIRE_PACKAGES=1)
 
 run-scaled: setup scaled-packages
 	$(BIN)/python -m app.scaled --host $(HOST) --port $(SCALED_PORT)
@@ -89,7 +91,9 @@ run-scaled: setup scaled-packages
 # TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 
-test: setup
+# The suite also runs the scaled stack (tests/test_run_scaled.py): its packages too, required
+# under CI (CI=true), where a missing dependency fails the run rather than skipping tests.
+test: setup test-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
