@@ -10,10 +10,11 @@ namespace, starts the reference peer and hands the program over; the spare is th
 ordinary run: finished, killed and released with the check. Nothing a spare held before its
 check came from a submission, and nothing of a check reaches another spare.
 
-Taking a spare starts preparing the next one in the background, so a grading's checks find
-theirs ready. A check that finds none, or whose spare has died, starts cold: never with less
-isolation. ``LOOPBACK_WARM_SPARES`` (default 2: one per grading thread) caps the spares a
-process keeps; 0 turns pre-warming off.
+Taking a spare starts preparing the next one in the background, so a grading's checks
+find theirs ready; a grading worker prepares its first as it starts (SparePool.warm_up).
+A check that finds none, or whose spare has died, starts cold: never with less
+isolation. ``LOOPBACK_WARM_SPARES`` (default 2: one per grading thread) caps the spares
+a process keeps; 0 turns pre-warming off.
 """
 
 from __future__ import annotations
@@ -199,6 +200,13 @@ class SparePool:
                 self._preparing -= 1
                 if spare is not None:
                     self._ready.append(spare)
+
+    def warm_up(self, limits: Limits | None = None) -> None:
+        """Start preparing a spare for ``limits`` (default: the limits most checks run
+        under), without waiting: a grading worker calls this as it starts, so its first
+        check finds a spare too. Only root can make one."""
+        if self.size > 0 and os.geteuid() == 0:
+            self._refill(limits or Limits())
 
     def prime(self, limits: Limits, timeout: float = 10.0) -> bool:
         """Have a spare for ``limits`` ready now (the first check of a process, tests and

@@ -18,6 +18,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker, worker_registration
 
+from app.grading.warm import SPARE_POOL
 from app.jobs import Dispatcher
 from app.models import db
 
@@ -221,6 +222,7 @@ class RedisDispatcher(Dispatcher):
         """Run a worker in this process (the `flask worker` command)."""
         name = self.worker_name = f"loopback-{socket.gethostname()}-{os.getpid()}"
         worker = ListedWorker([self.queue], connection=self.redis, name=name)
+        SPARE_POOL.warm_up()
         self.beat(name)
         threading.Thread(target=self._beat, args=(worker,), name="beat", daemon=True).start()
         sweeper = threading.Thread(target=self._sweep, name="grading-sweeper", daemon=True)

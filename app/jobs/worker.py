@@ -14,6 +14,7 @@ import threading
 
 from flask import Flask
 
+from app.grading.warm import SPARE_POOL
 from app.jobs import Dispatcher
 from app.models import db
 
@@ -39,6 +40,7 @@ class GradingWorkers:
         if self.threads:
             return
         self._stopping.clear()
+        SPARE_POOL.warm_up()
         for number in range(self.size):
             self._spawn(self._work, f"grader-{number}")
         self._spawn(self._sweep, "grading-sweeper")
