@@ -7,6 +7,7 @@ picks the one for the current language and falls back to the other.
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -33,15 +34,28 @@ class Base(so.DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# A grader stopped (SIGSTOP, a frozen VM) inside a transaction holds its row locks for as
+# long as it stays stopped, and the sweeper that would re-queue its work waits on them:
+# PostgreSQL ends such a session after this long (0: never). SQLite has no such setting.
+IDLE_IN_TRANSACTION_SECONDS = int(os.environ.get("DB_IDLE_IN_TRANSACTION_SECONDS") or 60)
+
+
 @sa.event.listens_for(sa.Engine, "connect")
-def _sqlite_pragmas(connection, _record) -> None:
-    """WAL and a busy timeout let the web threads and grading workers share SQLite."""
+def _connection_settings(connection, _record) -> None:
+    """SQLite: WAL and a busy timeout let the web threads and grading workers share it.
+    PostgreSQL: a session idle inside a transaction is ended (see above)."""
     if isinstance(connection, sqlite3.Connection):
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+    elif type(connection).__module__.startswith("psycopg"):
+        autocommit, connection.autocommit = connection.autocommit, True  # outlives a rollback
+        with connection.cursor() as cursor:
+            milliseconds = int(IDLE_IN_TRANSACTION_SECONDS * 1000)
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+        connection.autocommit = autocommit
 
 
 LANGS = ("zh", "en")
