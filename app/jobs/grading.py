@@ -99,8 +99,12 @@ def run_submission(submission_id: int) -> None:
             db.session.rollback()
             app.logger.exception("progress of submission %s not recorded", submission_id)
 
+    spec, files = graded_spec(submission), submission.files
+    # A grading may take minutes: it holds no transaction open meanwhile (PostgreSQL ends
+    # a session idle in one, see models.IDLE_IN_TRANSACTION_SECONDS).
+    db.session.commit()
     try:
-        result = grade(graded_spec(submission), submission.files, on_event=on_event)
+        result = grade(spec, files, on_event=on_event)
     except Exception as exc:  # an engine crash must never leave it running
         current_app.logger.exception("grading submission %s crashed", submission_id)
         # The details go to the log; the learner sees what kind of failure it was.

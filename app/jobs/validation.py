@@ -99,27 +99,33 @@ def compute_report(question: Question, on_graded=None) -> dict[str, Any]:
         report["publishable"] = False
         return report
 
-    reference = grade(question.spec, question.reference_files)
+    # Read everything first: the gradings use plain values, and ``on_graded`` (the worker's
+    # progress, which commits) ends the read before each one, so no transaction stays open
+    # for minutes (PostgreSQL ends a session idle in one).
+    spec, reference_files = question.spec, question.reference_files
+    answers = [(a.id, a.name, a.files, a.failing_check) for a in _answers(question.id)]
+    if on_graded:
+        on_graded(0, 1 + len(answers))
+    reference = grade(spec, reference_files)
     report["reference"] = {
         **_summary(reference),
         "result": reference.to_dict(),
         "ok": reference.verdict == "passed",
     }
-    answers = _answers(question.id)
     if on_graded:
         on_graded(1, 1 + len(answers))
-    for number, answer in enumerate(answers, start=2):
-        result = grade(question.spec, answer.files)
+    for number, (answer_id, name, files, failing_check) in enumerate(answers, start=2):
+        result = grade(spec, files)
         summary = _summary(result)
         ok = result.verdict == "failed" and (
-            answer.failing_check is None or answer.failing_check in summary["failed_checks"]
+            failing_check is None or failing_check in summary["failed_checks"]
         )
         report["wrong"].append(
             {
-                "id": answer.id,
-                "name": answer.name,
+                "id": answer_id,
+                "name": name,
                 "expected": "failed",
-                "expected_check": answer.failing_check,
+                "expected_check": failing_check,
                 **summary,
                 "ok": ok,
             }
