@@ -96,7 +96,7 @@ def split_hashed(filename: str, folder: str) -> tuple[str, str | None]:
     return match.group("stem") + match.group("ext"), match.group("hash")
 
 
-def _accepts_gzip() -> bool:
+def accepts_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
 
@@ -111,7 +111,7 @@ def serve(filename: str) -> Response:
     if found is None:
         abort(404)
     mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if mimetype.startswith(COMPRESSIBLE) and _accepts_gzip():
+    if mimetype.startswith(COMPRESSIBLE) and accepts_gzip():
         response = send_file(
             BytesIO(_gzipped(found)),
             mimetype=mimetype,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
     abort,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,6 +24,7 @@ from app.fragments import FragmentCache
 from app.i18n import current_lang
 from app.models import Question, Submission, db
 from app.pagination import paginate
+from app.static_assets import accepts_gzip
 from app.submissions import bp, trace_view, views
 from app.submissions.service import Rejected, can_view, create_submission
 from app.submissions.views import FINISHED, snapshot
@@ -159,27 +164,54 @@ def history():
 @login_required
 def checks_fragment(submission_id: int):
     """The result page's list of checks alone (an HTML fragment): the page's script swaps it
-    in once graded, so the checks are rendered by one template only."""
-    return checks_html(visible_submission(submission_id))
+    in once graded, so the checks are rendered by one template only. A finished one goes
+    gzipped to a client that takes it (a few hundred KB of HTML, to every watching page
+    at once when the verdict is out)."""
+    submission = visible_submission(submission_id)
+    if submission.status not in FINISHED:
+        return _render_checks(submission)
+    rendered = _finished_checks(submission)
+    if accepts_gzip():
+        response = make_response(rendered.gzipped)
+        response.headers["Content-Encoding"] = "gzip"
+        response.content_type = "text/html; charset=utf-8"
+    else:
+        response = make_response(rendered.html)
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 # Finished results' lists of checks kept rendered, per process (a few hundred KB each).
 RENDERED_RESULTS = 16
 
 
+@dataclass(frozen=True)
+class RenderedChecks:
+    html: Markup
+    gzipped: bytes
+
+
 def checks_html(submission: Submission, data: dict | None = None) -> Markup:
-    """The list of checks, as the result page includes it and the fragment serves it. Once
-    graded it never changes: rendered once per language and process, not once per page
-    (the pages watching a submission all fetch it the moment its verdict is out)."""
-
-    def render() -> Markup:
-        shown = data if data is not None else snapshot(submission)
-        html = render_template("submissions/_checks.html", submission=submission, data=shown)
-        return Markup(html)
-
+    """The list of checks, as the result page includes it and the fragment serves it."""
     if submission.status not in FINISHED:
-        return render()
+        return _render_checks(submission, data)
+    return _finished_checks(submission, data).html
+
+
+def _render_checks(submission: Submission, data: dict | None = None) -> Markup:
+    shown = data if data is not None else snapshot(submission)
+    return Markup(render_template("submissions/_checks.html", submission=submission, data=shown))
+
+
+def _finished_checks(submission: Submission, data: dict | None = None) -> RenderedChecks:
+    """Once graded the list never changes: rendered (and compressed) once per language and
+    process, not once per page."""
     key = (submission.id, submission.finished_at, current_lang())
+
+    def render() -> RenderedChecks:
+        html = _render_checks(submission, data)
+        return RenderedChecks(html, gzip.compress(html.encode(), compresslevel=6, mtime=0))
+
     return current_app.extensions["rendered_results"].get(key, render)
 
 

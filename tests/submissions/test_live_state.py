@@ -4,6 +4,7 @@ size, by socket or by polling; the checks come over HTTP. Events carry no result
 
 from __future__ import annotations
 
+import gzip
 import json
 
 from flask import Flask
@@ -12,6 +13,7 @@ from flask_login import login_user
 from app.jobs import events as grading_events
 from app.models import Submission, User, db
 from app.submissions import events
+from tests.helpers import AuthActions
 from tests.submissions.test_feedback_web import check, result_of
 from tests.submissions.test_pages import page, store_result
 
@@ -133,3 +135,26 @@ def test_a_graded_list_of_checks_is_rendered_once_per_language(app, client, lear
     assert (cache.misses, cache.hits) == (2, 1)
     assert first in page(client, f"/submissions/{submission_id}")  # the page includes it
     assert (cache.misses, cache.hits) == (2, 2)
+
+
+def test_a_graded_list_of_checks_goes_gzipped_to_a_client_that_takes_it(app, client, learner):
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)\n"}).get_json()["id"]
+    url = f"/submissions/{submission_id}/checks"
+    gzip_please = {"Accept-Encoding": "gzip, deflate, br"}
+    pending = client.get(url, headers=gzip_please)
+    assert "Content-Encoding" not in pending.headers  # small, and rendered per request
+
+    store_result(app, submission_id, big_result(3))
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers
+    packed = client.get(url, headers=gzip_please)
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert all("Accept-Encoding" in r.headers["Vary"] for r in (packed, plain))
+    assert packed.headers["Cache-Control"] == "private, no-store"
+    assert gzip.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data) / 10
+    refused = client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+    other = app.test_client()
+    AuthActions(other).register(email="other@example.com")
+    assert other.get(url, headers=gzip_please).status_code == 403
