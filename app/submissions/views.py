@@ -17,8 +17,10 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.fragments import cached
+from app.grading.messages import is_message
+from app.grading.transcript import stored_checks
 from app.i18n import current_lang
-from app.messages import in_both, say
+from app.messages import in_both, say, say_html
 from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
 
@@ -80,7 +82,7 @@ def snapshot(submission: Submission, include_files: bool = False) -> dict[str, A
         finished_at=_iso(submission.finished_at),
         attempts=submission.attempts,
         # every message of the grader in both languages beside its id
-        checks=in_both(result.get("checks", [])),
+        checks=in_both(stored_checks(result.get("checks", []))),
         skipped_roles=result.get("skipped_roles", []),
         url=url_for("submissions.show", submission_id=submission.id),
     )
@@ -301,6 +303,14 @@ def shown_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def shown_value_html(value: Any) -> Markup:
+    """``shown_value`` for a page: a message as words, with the data in it (a literal, the
+    bytes of a difference) in ``<code>``; any other value (text, a number) in ``<code>``."""
+    if is_message(value):
+        return Markup('<span class="value-words">%s</span>') % say_html(value)
+    return Markup("<code>%s</code>") % shown_value(value)
 
 
 def format_when(moment: datetime | None) -> str:
