@@ -12,14 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.fragments import cached
 from app.grading.messages import is_message
 from app.grading.transcript import stored_checks
-from app.i18n import current_lang
+from app.i18n import LANGUAGES, current_lang
 from app.messages import in_both, say, say_html
 from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
@@ -41,6 +41,7 @@ LIVE = (
     "done",
     "message",
     "running",
+    "graded_in",
 )
 # the columns it is read from (not the files)
 LIVE_COLUMNS = (
@@ -49,6 +50,8 @@ LIVE_COLUMNS = (
     Submission.score,
     Submission.error,
     Submission.result,
+    Submission.started_at,
+    Submission.finished_at,
 )
 
 
@@ -67,6 +70,8 @@ def live_state(submission: Submission) -> dict[str, Any]:
         # the grader's message in both languages beside its id (app/messages.py)
         "message": in_both(result.get("message")),
         "running": running_check(submission),
+        # "Graded in 2.1 s." as the result page says it, in both languages
+        "graded_in": graded_in(submission),
     }
 
 
@@ -340,6 +345,19 @@ def format_duration(ms: float | int | None) -> str:
 
 def format_score(score: float | None) -> str:
     return "" if score is None else f"{score:.0%}"
+
+
+def graded_in(submission: Submission) -> dict[str, str] | None:
+    """How long the grading took, once over, as the page's ``duration`` filter words it
+    in each language (``{"en": "2.1 s", "zh": "2.1 秒"}``); None while pending."""
+    took = graded_in_ms(submission)
+    if took is None or submission.status not in FINISHED:
+        return None
+    words = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            words[lang] = format_duration(took)
+    return words
 
 
 def graded_in_ms(submission: Submission) -> float | None:
