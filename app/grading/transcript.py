@@ -82,7 +82,9 @@ def _byte_at(data: bytes, offset: int) -> str:
 
 def stored_checks(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stored checks as the engine makes them now: results graded before held the bytes
-    of each difference in backquotes (`` `h` ``); read bare, as :func:`compare` makes them."""
+    of each difference in backquotes (`` `h` ``); read bare, as :func:`compare` makes them.
+    Engine 1 also stored a byte check's actual value as English text (the literal, then
+    the difference with its bytes in backquotes): read as the message it is now."""
     return [_stored_check(check) for check in checks]
 
 
@@ -94,11 +96,30 @@ def _stored_check(check: Any) -> Any:
 
 
 def _stored_expectation(item: Any) -> Any:
-    diff = item.get("diff") if isinstance(item, dict) else None
-    if not isinstance(diff, dict):
+    stored = item.get("diff") if isinstance(item, dict) else None
+    if not isinstance(stored, dict):
         return item
-    bare = {key: bare_code(diff[key]) for key in BYTES if isinstance(diff.get(key), str)}
-    return {**item, "diff": {**diff, **bare}}
+    bare = {key: bare_code(stored[key]) for key in BYTES if isinstance(stored.get(key), str)}
+    item = {**item, "diff": {**stored, **bare}}
+    actual = item.get("actual")
+    if isinstance(actual, str) and actual == _engine_1_actual(stored):
+        note = difference_note(item["diff"])
+        item["actual"] = msg("value.with_note", value=stored["actual"], note=note)
+    return item
+
+
+def _engine_1_actual(diff: dict[str, Any]) -> str | None:
+    """The actual value engine 1 stored beside ``diff`` (its bytes in backquotes)."""
+    try:
+        got = diff["actual_byte"]
+        if got == END:
+            got = f"the end ({diff['actual_total']} of {diff['expected_total']} bytes)"
+        return (
+            f"{diff['actual']} — differs from offset {diff['offset']}: "
+            f"expected {diff['expected_byte']}, got {got}"
+        )
+    except KeyError:
+        return None
 
 
 def compare(expected: bytes, actual: bytes, expected_total: int, actual_total: int) -> dict:

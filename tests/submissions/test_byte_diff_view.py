@@ -10,7 +10,7 @@ import re
 
 from app.grading.checks.exchange import _bytes_outcome
 from app.grading.judge import _expectation
-from app.grading.messages import msg, render
+from app.grading.messages import msg, render, render_in
 from app.grading.transcript import compare, difference_note
 from tests.api.helpers import Api, make_token
 from tests.submissions.test_feedback_web import check, result_of
@@ -19,23 +19,37 @@ from tests.submissions.test_pages import EN, ZH, page, store_result
 CODE = re.compile(r"<code\b[^>]*>(.*?)</code>", re.S)
 
 
-def diff_check() -> dict:
-    """A failed check as the engine makes it now: the echo came back with a byte changed."""
-    outcome = _bytes_outcome(False, msg("echo.exact", sent=5), b"hello", b"hELLO", 5, 5)
+def diff_check(got: bytes = b"hELLO", check_id: str = "server-echo-short") -> dict:
+    """A failed check as the engine makes it now: the echo of b"hello" came back as
+    ``got`` (a byte changed, or cut short)."""
+    outcome = _bytes_outcome(False, msg("echo.exact", sent=5), b"hello", got, 5, len(got))
     item = _expectation("echo_exact", outcome)
-    return check("server-echo-short", "failed", message=item["message"], expectations=[item])
+    return check(check_id, "failed", message=item["message"], expectations=[item])
 
 
 def backquoted(check_result: dict) -> dict:
     """The same check as engines before stored it: each differing byte in backquotes."""
     old = json.loads(json.dumps(check_result))  # as stored: nothing shared
     item = old["expectations"][0]
-    item["diff"]["expected_byte"] = f"`{item['diff']['expected_byte']}`"
-    item["diff"]["actual_byte"] = f"`{item['diff']['actual_byte']}`"
+    for key in ("expected_byte", "actual_byte"):
+        if item["diff"][key] != "the end":
+            item["diff"][key] = f"`{item['diff'][key]}`"
     for message in (item["message"], old["message"], item["actual"]):
-        note = message["params"]["note"]
-        note["params"]["expected"] = f"`{note['params']['expected']}`"
-        note["params"]["actual"] = f"`{note['params']['actual']}`"
+        params = message["params"]["note"]["params"]
+        for key in ("expected", "actual"):
+            if isinstance(params[key], str):  # a byte, not "the end"
+                params[key] = f"`{params[key]}`"
+    return old
+
+
+def engine_1(check_result: dict) -> dict:
+    """The same check as engine 1 stored it: messages as finished text in both languages,
+    the actual value as English text, each differing byte in backquotes."""
+    old = backquoted(check_result)
+    item = old["expectations"][0]
+    item["message"] = {lang: render_in(item["message"], lang) for lang in ("en", "zh")}
+    old["message"] = item["message"]
+    item["actual"] = render_in(item["actual"], "en")
     return old
 
 
@@ -102,3 +116,35 @@ def test_the_api_result_reads_old_results_bare(app, client, learner):
     assert (item["diff"]["expected_byte"], item["diff"]["actual_byte"]) == ("e", "E")
     assert body["checks"][0]["expectations"][0]["diff"]["expected_byte"] == "e"
     assert "expected `e`, got `E`" in item["actual"]["en"]
+
+
+def test_results_of_engine_1_show_the_bytes_in_code_too(app, client, learner):
+    """Engine 1 stored a byte check's actual value as text ("b\"hELLO\" — differs from
+    offset 1: expected `e`, got `E`"), shown in one <code>: it reads as the message it is
+    now, its bytes in <code>, in the reader's language."""
+    stored = [engine_1(diff_check()), engine_1(diff_check(b"he", "server-echo-large"))]
+    assert stored[1]["expectations"][0]["actual"] == (
+        'b"he" — differs from offset 2: expected `l`, got the end (2 of 5 bytes)'
+    )  # as engine 1 had it
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)\n"}).get_json()["id"]
+    store_result(app, submission_id, result_of(*stored))
+    html = page(client, f"/submissions/{submission_id}/checks")
+    codes = CODE.findall(html)
+    assert not [code for code in codes if "`" in code], codes
+    actual = [part.split("</div>")[0] for part in html.split('<div class="actual">')[1:]]
+    assert any(
+        "<code>b&#34;hELLO&#34;</code> — differs from offset 1: "
+        "expected <code>e</code>, got <code>E</code>" in cell
+        for cell in actual
+    ), actual
+    assert any(
+        "<code>b&#34;he&#34;</code> — differs from offset 2: "
+        "expected <code>l</code>, got the end (2 of 5 bytes)" in cell
+        for cell in actual
+    ), actual
+    zh = page(client, f"/submissions/{submission_id}/checks", headers=ZH)
+    assert "从偏移量 1 起不同：应为 <code>e</code>，实际为 <code>E</code>" in zh
+    data = client.get(f"/submissions/{submission_id}.json").get_json()
+    item = data["checks"][0]["expectations"][0]
+    assert item["actual"]["id"] == "value.with_note" and item["diff"]["actual_byte"] == "E"
+    assert item["actual"]["en"] == 'b"hELLO" — differs from offset 1: expected `e`, got `E`'
