@@ -12,6 +12,8 @@ from app.grading.checks.exchange import _bytes_outcome
 from app.grading.judge import _expectation
 from app.grading.messages import msg, render, render_in
 from app.grading.transcript import compare, difference_note
+from app.instructor.views import reference_data
+from app.models import Question
 from tests.api.helpers import Api, make_token
 from tests.submissions.test_feedback_web import check, result_of
 from tests.submissions.test_pages import EN, ZH, page, store_result
@@ -148,3 +150,15 @@ def test_results_of_engine_1_show_the_bytes_in_code_too(app, client, learner):
     item = data["checks"][0]["expectations"][0]
     assert item["actual"]["id"] == "value.with_note" and item["diff"]["actual_byte"] == "E"
     assert item["actual"]["en"] == 'b"hELLO" — differs from offset 1: expected `e`, got `E`'
+
+
+def test_the_studios_reference_run_reads_old_results_the_same_way():
+    """The studio shows a question's reference run with the same check list."""
+    stored = result_of(engine_1(diff_check()))
+    question = Question(validation={"reference": {"verdict": "failed", "result": stored}})
+    data = reference_data(question)
+    item = data["checks"][0]["expectations"][0]
+    assert (item["diff"]["expected_byte"], item["diff"]["actual_byte"]) == ("e", "E")
+    assert render(item["actual"], "en") == (
+        'b"hELLO" — differs from offset 1: expected `e`, got `E`'
+    )
