@@ -193,3 +193,20 @@ def test_the_header_shows_a_long_email_cut_on_its_own_line_at_390_px(page: Page)
     page.goto("/questions/tcp-echo")
     expect(page.locator(".site-header").get_by_text("Sign in", exact=True)).to_be_visible()
     assert header_overflow(page, 390) == []
+
+
+def test_an_instructors_header_fits_390_px_too(page: Page, live_server):
+    """An instructor's main navigation has a fourth link (Studio): at 390 px it goes to
+    the next line rather than past the viewport's edge."""
+    email = "teacher.with.a.long.name@example-university.edu"
+    live_server.create_user(email, "correct horse battery", role="instructor")
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(email)).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    for lang, studio in (("en", "Studio"), ("zh", "教师工作台")):
+        page.goto(f"/lang/{lang}?next=/")
+        expect(page.locator(".main-nav").get_by_text(studio, exact=True)).to_be_visible()
+        assert header_overflow(page, 390) == [], lang
