@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import force_locale, get_translations, gettext
 from markupsafe import Markup, escape
 
-from app.grading.messages import Translate, is_bilingual, is_message, render
+from app.grading.messages import Translate, current, is_bilingual, is_message, render
 from app.i18n import LANGUAGES, current_lang
 
 
@@ -24,8 +24,9 @@ def say(value: Any) -> Any:
 
 
 def say_html(value: Any) -> Any:
-    """``say`` for a page: the words escaped, the program's text in ``<code>`` (it is
-    shown as it is, in whatever language the program wrote it)."""
+    """``say`` for a page: the words escaped, the program's text (and the bytes of a
+    difference, backquoted in the plain text) in ``<code>`` (it is shown as it is, in
+    whatever language the program wrote it)."""
     if not is_message(value):
         return say(value)
     return render(
@@ -48,6 +49,7 @@ def in_both(value: Any) -> Any:
 
 def _in_both(value: Any, translators: dict[str, Translate]) -> Any:
     if is_message(value):
+        value = current(value)  # its parameters as the engine stores them now
         return {**value, **{lang: render(value, lang, t) for lang, t in translators.items()}}
     if isinstance(value, dict) and not is_bilingual(value):
         return {key: _in_both(item, translators) for key, item in value.items()}

@@ -286,6 +286,13 @@ def _schemas() -> dict[str, Any]:
                         },
                     }
                 ),
+                "graded_in": nullable(
+                    {
+                        **ref("Localized"),
+                        "description": "Once graded: how long the grading took, as the "
+                        "result page says it (`2.1 s`, `2.1 秒`).",
+                    }
+                ),
                 "status_url": {"type": "string"},
                 "html_url": {"type": "string", "description": "The web result page."},
                 "result": nullable(

@@ -51,11 +51,14 @@ BYTE_DIFF = {
         "offset": {"type": "integer", "minimum": 0, "description": "0-based."},
         "expected_byte": {
             "type": "string",
-            "description": "The expected byte at the offset, in backquotes, or `the end`.",
+            "description": "The expected byte at the offset, escaped as in the literals and "
+            "bare (`h`, `\\n`, `\\x00`; the message's text puts it in backquotes), or "
+            "`the end` past the expected bytes.",
         },
         "actual_byte": {
             "type": "string",
-            "description": "The byte that arrived there, in backquotes, or `the end`.",
+            "description": "The byte that arrived there, the same way, or `the end` past "
+            "what arrived.",
         },
         "kind": {
             "enum": ["changed", "short"],

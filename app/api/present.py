@@ -15,6 +15,7 @@ from typing import Any
 from flask import url_for
 
 from app.bank.quiz import public_item
+from app.grading.transcript import stored_checks
 from app.messages import in_both
 from app.models import LANGS, Question, Submission, User
 from app.submissions.views import FINISHED, snapshot
@@ -84,6 +85,8 @@ def submission_status(submission: Submission, include_files: bool = False) -> di
     data["status_url"] = url_for("api.submission", submission_id=submission.id)
     result = submission.result
     finished = submission.status in FINISHED and result and not result.get("partial")
+    if finished and isinstance(result.get("checks"), list):
+        result = {**result, "checks": stored_checks(result["checks"])}
     data["result"] = in_both(result) if finished else None
     return data
 

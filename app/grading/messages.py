@@ -14,6 +14,7 @@ way). The values a result shows as expected/actual are plain data or a message a
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,13 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# Parameters that are code, not words: a byte of the data (transcript.difference_note),
+# stored bare (``h``, ``\n``, ``\x00``). The plain text, which reads as Markdown, shows
+# it as a code span (`` `h` ``); a page puts it in ``<code>``. Results graded before it was
+# stored bare hold it in backquotes: read as bare (:func:`bare_code`).
+CODE_PARAMS: dict[str, tuple[str, ...]] = {"diff.at_offset": ("expected", "actual")}
+
+
 def msg(message_id: str, **params: Any) -> Message:
     """A message of the engine's; an unknown id is a bug, caught where it is made."""
     if message_id not in MESSAGES:
@@ -269,8 +277,11 @@ def render(
     translate = translate or (lambda text: text)
     if is_message(value):
         template = translate(MESSAGES[value["id"]])
+        code = CODE_PARAMS.get(value["id"], ())
         params = {
-            key: _text(item, lang, translate, data)
+            key: _code(item, data)
+            if key in code and isinstance(item, str)
+            else _text(item, lang, translate, data)
             for key, item in (value.get("params") or {}).items()
         }
         return _fill(template, params)
@@ -278,6 +289,43 @@ def render(
         return value.get(lang) or value["en"]
     if isinstance(value, list) and any(is_message(item) for item in value):
         return _text(value, lang, translate, data)
+    return value
+
+
+def _code(text: str, data: Callable[[str], str] | None) -> str:
+    """A code parameter: marked up by ``data`` on a page, a Markdown code span otherwise."""
+    text = bare_code(text)
+    return data(text) if data is not None else code_span(text)
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span: `` `h` ``; one holding backquotes is fenced by a
+    longer run, padded where it starts or ends with one (`` ` `` for a backquote)."""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def bare_code(text: str) -> str:
+    """A code parameter as stored now: results graded before held it in backquotes
+    (`` `h` ``); a bare byte is one character or an escape, never backquoted."""
+    if len(text) >= 3 and text[0] == text[-1] == "`":
+        return text[1:-1]
+    return text
+
+
+def current(value: Any) -> Any:
+    """A stored message (at any depth of its parameters) as the engine makes it now: its
+    code parameters bare. For readers of the stored parameters (the JSON)."""
+    if is_message(value):
+        code = CODE_PARAMS.get(value["id"], ())
+        params = {
+            key: bare_code(item) if key in code and isinstance(item, str) else current(item)
+            for key, item in (value.get("params") or {}).items()
+        }
+        return {**value, "params": params}
+    if isinstance(value, list):
+        return [current(item) for item in value]
     return value
 
 

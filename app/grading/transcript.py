@@ -13,7 +13,7 @@ import time
 import unicodedata
 from typing import Any
 
-from app.grading.messages import Message, msg
+from app.grading.messages import Message, bare_code, msg
 
 CAP_BYTES = 4 * 1024  # kept per direction
 WINDOW = 48  # bytes shown either side of a difference
@@ -71,10 +71,55 @@ def first_difference(expected: bytes, actual: bytes) -> int | None:
 
 
 END = "the end"  # the byte "at" an offset past the data (diff's expected_byte/actual_byte)
+BYTES = ("expected_byte", "actual_byte")
 
 
 def _byte_at(data: bytes, offset: int) -> str:
-    return f"`{escape_bytes(data[offset : offset + 1])}`" if offset < len(data) else END
+    """The byte at ``offset``, escaped and bare (``h``, ``\\n``): a page shows it in
+    ``<code>``, a message's plain text in backquotes (messages.CODE_PARAMS)."""
+    return escape_bytes(data[offset : offset + 1]) if offset < len(data) else END
+
+
+def stored_checks(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored checks as the engine makes them now: results graded before held the bytes
+    of each difference in backquotes (`` `h` ``); read bare, as :func:`compare` makes them.
+    Engine 1 also stored a byte check's actual value as English text (the literal, then
+    the difference with its bytes in backquotes): read as the message it is now."""
+    return [_stored_check(check) for check in checks]
+
+
+def _stored_check(check: Any) -> Any:
+    items = check.get("expectations") if isinstance(check, dict) else None
+    if not isinstance(items, list):
+        return check
+    return {**check, "expectations": [_stored_expectation(item) for item in items]}
+
+
+def _stored_expectation(item: Any) -> Any:
+    stored = item.get("diff") if isinstance(item, dict) else None
+    if not isinstance(stored, dict):
+        return item
+    bare = {key: bare_code(stored[key]) for key in BYTES if isinstance(stored.get(key), str)}
+    item = {**item, "diff": {**stored, **bare}}
+    actual = item.get("actual")
+    if isinstance(actual, str) and actual == _engine_1_actual(stored):
+        note = difference_note(item["diff"])
+        item["actual"] = msg("value.with_note", value=stored["actual"], note=note)
+    return item
+
+
+def _engine_1_actual(diff: dict[str, Any]) -> str | None:
+    """The actual value engine 1 stored beside ``diff`` (its bytes in backquotes)."""
+    try:
+        got = diff["actual_byte"]
+        if got == END:
+            got = f"the end ({diff['actual_total']} of {diff['expected_total']} bytes)"
+        return (
+            f"{diff['actual']} — differs from offset {diff['offset']}: "
+            f"expected {diff['expected_byte']}, got {got}"
+        )
+    except KeyError:
+        return None
 
 
 def compare(expected: bytes, actual: bytes, expected_total: int, actual_total: int) -> dict:
@@ -120,7 +165,8 @@ def _parts(data: bytes, start: int, offset: int) -> list[str]:
 
 
 def difference_note(diff: dict) -> Message:
-    """``differs from offset 0: expected `h`, got `H```."""
+    """``differs from offset 0: expected `h`, got `H```: the bytes bare in the message's
+    parameters, in backquotes in its plain text, in ``<code>`` on a page."""
     want, got = diff["expected_byte"], diff["actual_byte"]
     if got == END:
         got = msg("diff.the_end_of", got=diff["actual_total"], total=diff["expected_total"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.grading.transcript import stored_checks
 from app.models import Question
 
 MAX_IDS = 2000
@@ -40,7 +41,7 @@ def reference_data(question: Question) -> dict[str, Any] | None:
         "score": result.get("score"),
         "message": result.get("message"),
         "total": len(checks),
-        "checks": checks,
+        "checks": stored_checks(checks),  # as the engine makes them now
         "skipped_roles": result.get("skipped_roles", []),
         "error": None,
     }

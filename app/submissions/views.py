@@ -12,13 +12,15 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.fragments import cached
-from app.i18n import current_lang
-from app.messages import in_both, say
+from app.grading.messages import is_message
+from app.grading.transcript import stored_checks
+from app.i18n import LANGUAGES, current_lang
+from app.messages import in_both, say, say_html
 from app.models import Question, QuestionKind, Submission, SubmissionStatus, db
 from app.submissions.service import can_view, queue_position
 
@@ -39,6 +41,7 @@ LIVE = (
     "done",
     "message",
     "running",
+    "graded_in",
 )
 # the columns it is read from (not the files)
 LIVE_COLUMNS = (
@@ -47,6 +50,8 @@ LIVE_COLUMNS = (
     Submission.score,
     Submission.error,
     Submission.result,
+    Submission.started_at,
+    Submission.finished_at,
 )
 
 
@@ -65,6 +70,8 @@ def live_state(submission: Submission) -> dict[str, Any]:
         # the grader's message in both languages beside its id (app/messages.py)
         "message": in_both(result.get("message")),
         "running": running_check(submission),
+        # "Graded in 2.1 s." as the result page says it, in both languages
+        "graded_in": graded_in(submission),
     }
 
 
@@ -80,7 +87,7 @@ def snapshot(submission: Submission, include_files: bool = False) -> dict[str, A
         finished_at=_iso(submission.finished_at),
         attempts=submission.attempts,
         # every message of the grader in both languages beside its id
-        checks=in_both(result.get("checks", [])),
+        checks=in_both(stored_checks(result.get("checks", []))),
         skipped_roles=result.get("skipped_roles", []),
         url=url_for("submissions.show", submission_id=submission.id),
     )
@@ -303,6 +310,14 @@ def shown_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def shown_value_html(value: Any) -> Markup:
+    """``shown_value`` for a page: a message as words, with the data in it (a literal, the
+    bytes of a difference) in ``<code>``; any other value (text, a number) in ``<code>``."""
+    if is_message(value):
+        return Markup('<span class="value-words">%s</span>') % say_html(value)
+    return Markup("<code>%s</code>") % shown_value(value)
+
+
 def format_when(moment: datetime | None) -> str:
     """``2026-11-29 16:20 UTC``: stored times are UTC (naive ones from SQLite too)."""
     if moment is None:
@@ -330,6 +345,19 @@ def format_duration(ms: float | int | None) -> str:
 
 def format_score(score: float | None) -> str:
     return "" if score is None else f"{score:.0%}"
+
+
+def graded_in(submission: Submission) -> dict[str, str] | None:
+    """How long the grading took, once over, as the page's ``duration`` filter words it
+    in each language (``{"en": "2.1 s", "zh": "2.1 秒"}``); None while pending."""
+    took = graded_in_ms(submission)
+    if took is None or submission.status not in FINISHED:
+        return None
+    words = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            words[lang] = format_duration(took)
+    return words
 
 
 def graded_in_ms(submission: Submission) -> float | None:

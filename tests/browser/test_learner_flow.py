@@ -141,3 +141,72 @@ def test_the_header_fits_a_phone_in_chinese(page: Page):
         box = link.bounding_box()
         assert box is not None and box["height"] < 2 * 16 * 1.2, (name, box)
         assert box["x"] + box["width"] <= 360, (name, box)
+
+
+# Every element of the header: where its box ends (none may pass the viewport's edge).
+HEADER_RIGHT_EDGES = """() => [...document.querySelectorAll('.site-header *')]
+  .filter((node) => node.getClientRects().length)
+  .map((node) => [node.className || node.tagName, node.getBoundingClientRect().right])"""
+
+
+def header_overflow(page: Page, width: int) -> list:
+    beyond = [edge for edge in page.evaluate(HEADER_RIGHT_EDGES) if edge[1] > width + 0.5]
+    if page.evaluate("document.documentElement.scrollWidth") > width:
+        beyond.append(("document", page.evaluate("document.documentElement.scrollWidth")))
+    return beyond
+
+
+def test_the_header_shows_a_long_email_cut_on_its_own_line_at_390_px(page: Page):
+    """At 390 px (a phone) the signed-in email keeps a readable width: a line of its own,
+    cut with an ellipsis when longer, the full address in its title and for screen
+    readers; nothing in the header passes the viewport's edge."""
+    email = "a.very.long.learner.name.for.a.phone@example-university.edu"
+    register(page, email)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for lang, profile in (("en", "Profile"), ("zh", "个人资料")):
+        page.goto(f"/lang/{lang}?next=/questions/tcp-echo")
+        assert header_overflow(page, 390) == [], lang
+        shown = page.locator(".site-header .account-email")
+        expect(shown).to_be_visible()
+        expect(shown).to_have_attribute("title", email)
+        expect(shown).to_contain_text(email)  # whole in the text: what a screen reader reads
+        box = shown.bounding_box()
+        assert box is not None and box["width"] >= 300, (lang, box)  # not squeezed
+        assert box["height"] < 2 * 16, (lang, box)  # one line
+        style = shown.evaluate(
+            "(node) => [getComputedStyle(node).textOverflow, node.scrollWidth > node.clientWidth]"
+        )
+        assert style == ["ellipsis", True], (lang, style)  # cut, and shows it is
+        link = page.locator(".account").get_by_text(profile, exact=True)
+        expect(link).to_be_visible()
+        link_box = link.bounding_box()
+        assert link_box is not None and link_box["y"] >= box["y"] + box["height"], lang
+
+    page.goto("/lang/en?next=/questions/tcp-echo")  # a short address is shown whole
+    page.get_by_role("button", name="Sign out").click()
+    register(page, "me@example.com")
+    page.goto("/questions/tcp-echo")
+    shown = page.locator(".site-header .account-email")
+    assert shown.evaluate("(node) => node.scrollWidth <= node.clientWidth")
+    assert header_overflow(page, 390) == []
+    page.get_by_role("button", name="Sign out").click()  # and an anonymous visitor's header
+    page.goto("/questions/tcp-echo")
+    expect(page.locator(".site-header").get_by_text("Sign in", exact=True)).to_be_visible()
+    assert header_overflow(page, 390) == []
+
+
+def test_an_instructors_header_fits_390_px_too(page: Page, live_server):
+    """An instructor's main navigation has a fourth link (Studio): at 390 px it goes to
+    the next line rather than past the viewport's edge."""
+    email = "teacher.with.a.long.name@example-university.edu"
+    live_server.create_user(email, "correct horse battery", role="instructor")
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(email)).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    for lang, studio in (("en", "Studio"), ("zh", "教师工作台")):
+        page.goto(f"/lang/{lang}?next=/")
+        expect(page.locator(".main-nav").get_by_text(studio, exact=True)).to_be_visible()
+        assert header_overflow(page, 390) == [], lang

@@ -11,6 +11,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import csp_violations
 from tests.browser.test_learner_flow import register, type_code
 
 pytestmark = pytest.mark.browser
@@ -71,6 +72,14 @@ def test_a_page_opened_mid_check_names_the_check_and_counts(page: Page, browser,
 
     late = page.context.new_page()  # opened after check_started went out
     late.goto(url)
+    # the same learner's page in Chinese (its browser's language), open before the verdict
+    chinese = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    chinese.add_cookies(page.context.cookies())
+    violations = csp_violations(chinese)
+    zh = chinese.new_page()
+    zh.goto(url)
+    expect(zh.locator("#summary-progress")).to_contain_text("正在运行第 2 / 3 项检查")
+    expect(zh.locator("#summary-took")).to_be_hidden()
     progress = late.locator("#summary-progress")
     expect(progress).to_contain_text(f"Running check 2 of 3: {SILENT_TITLE}")
     expect(late.locator("#reload-note")).to_be_hidden()  # live, not reloading
@@ -83,6 +92,15 @@ def test_a_page_opened_mid_check_names_the_check_and_counts(page: Page, browser,
     # The verdict: the killed check first and open, its trace marked; passed ones folded.
     expect(late.locator("#summary-verdict")).to_contain_text("FAILED", timeout=60_000)
     expect(clock).to_have_count(0)
+    # how long the grading took: with the verdict, not after a reload, in the page's words
+    took = late.locator("#summary-took")
+    expect(took).to_have_text(re.compile(r"^Graded in \d+\.\d s\.$"))
+    expect(zh.locator("#summary-verdict")).to_contain_text("未通过", timeout=30_000)
+    expect(zh.locator("#summary-took")).to_have_text(re.compile(r"^评分用时 \d+\.\d 秒。$"))
+    seconds = re.search(r"[\d.]+", took.inner_text()).group()
+    assert zh.locator("#summary-took").inner_text() == f"评分用时 {seconds} 秒。"
+    chinese.close()
+    assert not violations, violations
     first_check = late.locator("li.check").first
     expect(first_check).to_contain_text(SILENT_TITLE)
     expect(first_check.locator("details.check-details")).to_have_attribute("open", "")
@@ -95,3 +113,7 @@ def test_a_page_opened_mid_check_names_the_check_and_counts(page: Page, browser,
     for index in range(2):
         expect(passed.nth(index).locator("details.check-details")).not_to_have_attribute("open", "")
         expect(passed.nth(index).locator("svg")).to_be_hidden()
+    # and a reload says what the live page said
+    live_words = took.inner_text()
+    late.reload()
+    expect(late.locator("#summary-took")).to_have_text(live_words)

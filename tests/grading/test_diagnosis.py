@@ -87,11 +87,7 @@ def test_bytes_are_text_where_printable_with_escapes_for_the_rest():
 
 def test_compare_names_the_first_difference_and_whether_data_was_cut_or_changed():
     changed = compare(b"hello", b"HELLO", 5, 5)
-    assert (changed["offset"], changed["expected_byte"], changed["actual_byte"]) == (
-        0,
-        "`h`",
-        "`H`",
-    )
+    assert (changed["offset"], changed["expected_byte"], changed["actual_byte"]) == (0, "h", "H")
     assert changed["kind"] == "changed" and changed["actual"] == 'b"HELLO"'
     short = compare(b"hello world", b"hello", 11, 5)
     assert short["offset"] == 5 and short["kind"] == "short" and short["actual_byte"] == "the end"

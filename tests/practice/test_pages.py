@@ -5,6 +5,7 @@ hints that unlock after failed attempts."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
@@ -121,3 +122,28 @@ def test_hints_unlock_one_at_a_time_after_failed_attempts(client, auth, app):
     html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
     listed = html.split('class="hint-list"')[1].split("</ol>")[0]
     assert listed.count("<li>") == 2
+
+
+def test_a_visitor_is_invited_to_sign_in_to_submit_and_unlock_the_hints(client, auth):
+    """Hints unlock after the learner's failed attempts: a visitor, who cannot make one,
+    is told to sign in instead, by a link that leads back to the question."""
+    html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
+    hints = html.split('id="hints-heading"')[1].split("</section>")[0]
+    assert "failed attempt" not in hints and 'class="hint-list"' not in hints
+    link = re.search(r'<p class="hints-sign-in"><a href="([^"]+)">([^<]+)</a></p>', hints)
+    assert link, hints
+    href = urlsplit(link.group(1).replace("&amp;", "&"))
+    assert href.path == "/auth/login"
+    assert parse_qs(href.query) == {"next": ["/questions/socket-timeout"]}
+    invitation = re.compile(r"Sign in to submit code and unlock this question's (\d+) hints\.")
+    words = invitation.fullmatch(link[2])
+    assert words, link[2]
+    total = int(words[1])
+    chinese = client.get("/questions/socket-timeout", headers={"Accept-Language": "zh"})
+    assert f"登录后即可提交代码并解锁本题的 {total} 条提示。" in chinese.get_data(as_text=True)
+
+    _signed_in(client, auth)
+    html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
+    hints = html.split('id="hints-heading"')[1].split("</section>")[0]
+    assert f"{total} hints left: one more unlocks after each failed attempt." in hints
+    assert "hints-sign-in" not in hints and "Sign in to submit code" not in hints

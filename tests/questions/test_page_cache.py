@@ -53,6 +53,33 @@ def test_signed_in_visitors_and_messages_are_not_served_the_shared_page(app, cli
     assert "Freshly" not in page
 
 
+def test_the_hints_invite_visitors_to_sign_in_and_only_them(app, client, auth):
+    """The visitors' page is shared (kept whole, answered before Flask): its invitation to
+    sign in and unlock the hints never reaches a learner, nor a learner's count of hints
+    left a visitor."""
+    url = "/questions/socket-timeout"
+    invite = "Sign in to submit code and unlock this question's"
+    left = "one more unlocks after each failed attempt"
+    shared = app.extensions["page_cache"]
+
+    def visitors_page(visitor) -> str:
+        html = visitor.get(url).get_data(as_text=True)
+        assert invite in html and left not in html
+        return html
+
+    hits = shared.hits
+    visitors_page(client)
+    visitors_page(client)  # from memory
+    assert shared.hits == hits + 1
+    auth.register()
+    for _ in range(2):
+        html = client.get(url).get_data(as_text=True)
+        assert left in html and invite not in html
+    visitors_page(app.test_client())  # another visitor, after the learner
+    auth.logout()
+    visitors_page(client)
+
+
 def _without_nonce(html: str) -> str:
     import re
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_login import login_user
@@ -51,7 +52,7 @@ def test_a_100_kb_result_gives_a_first_snapshot_of_a_few_hundred_bytes(
     ((name, data),) = watch(app, monkeypatch, submission_id)
     assert name == "snapshot"
     assert len(json.dumps(data)) < 1024, data
-    assert set(data) == LIVE_KEYS | {"message", "running"}
+    assert set(data) == LIVE_KEYS | {"message", "running", "graded_in"}
     assert (data["status"], data["verdict"], data["done"], data["total"]) == (
         "done",
         "failed",
@@ -89,6 +90,41 @@ def test_the_live_state_of_a_running_grading(app, client, learner):
     assert (data["status"], data["done"], data["total"], data["verdict"]) == ("running", 1, 3, None)
     assert data["running"]["id"] == "c1" and data["running"]["title"]["zh"] == "第二"
     assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_graded_submission_says_how_long_its_grading_took_in_both_languages(
+    app, client, learner, monkeypatch
+):
+    """The line "Graded in 2.1 s." of the result page, for the live page to show when the
+    verdict arrives: the duration in the page's words, in each language."""
+    submission_id = learner.submit("tcp-echo", {"client": "print(1)\n"}).get_json()["id"]
+    assert client.get(f"/submissions/{submission_id}/live.json").get_json()["graded_in"] is None
+    store_result(app, submission_id, big_result(2))
+    with app.app_context():
+        submission = db.session.get(Submission, submission_id)
+        submission.started_at = datetime(2026, 12, 1, 10, 0, 0)
+        submission.finished_at = submission.started_at + timedelta(milliseconds=2140)
+        db.session.commit()
+    data = client.get(f"/submissions/{submission_id}/live.json").get_json()
+    assert data["graded_in"] == {"en": "2.1 s", "zh": "2.1 秒"}
+    ((_, snapshot),) = watch(app, monkeypatch, submission_id)
+    assert snapshot["graded_in"] == data["graded_in"]  # the socket's answer too
+    html = page(client, f"/submissions/{submission_id}")
+    assert '<p class="summary-meta muted" id="summary-took">Graded in 2.1 s.</p>' in html
+    zh = page(client, f"/submissions/{submission_id}", headers={"Accept-Language": "zh"})
+    assert '<p class="summary-meta muted" id="summary-took">评分用时 2.1 秒。</p>' in zh
+    state = json.loads(html.split('id="submission-state">')[1].split("</script>")[0])
+    assert state["graded_in"] == {"en": "2.1 s", "zh": "2.1 秒"}  # what the script starts from
+    strings = json.loads(html.split('id="submission-strings">')[1].split("</script>")[0])
+    assert strings["graded_in"] == "Graded in {time}."
+
+    with app.app_context():  # graded again (a retry): nothing to say until it is over
+        submission = db.session.get(Submission, submission_id)
+        submission.status = "running"
+        db.session.commit()
+    assert client.get(f"/submissions/{submission_id}/live.json").get_json()["graded_in"] is None
+    html = page(client, f"/submissions/{submission_id}")
+    assert '<p class="summary-meta muted" id="summary-took" hidden></p>' in html
 
 
 def test_only_the_owner_or_staff_get_the_live_state(app, client, learner, auth, monkeypatch):

@@ -342,7 +342,7 @@ def test_really_graded_submissions_show_passed_and_failed(client, graded):
     assert "Every byte sent (12 bytes) should come back unchanged, in order." in short
     # the two byte strings, the first difference named, marked and explained
     assert "<code>b&#34;Hello, echo!&#34;</code>" in short
-    assert "differs from offset 5: expected `,`, got the end (5 of 12 bytes)" in short
+    assert "differs from offset 5: expected <code>,</code>, got the end (5 of 12 bytes)" in short
     assert "The bytes differ from offset 5 (counting from 0)." in short
     assert "<mark>,</mark>" in short
     # the transcript: what the reference client sent, then what came back

@@ -30,6 +30,7 @@ function watch(root) {
   const scoreBox = document.getElementById("summary-score");
   const messageBox = document.getElementById("summary-message");
   const progressBox = document.getElementById("summary-progress");
+  const tookBox = document.getElementById("summary-took");
   const reloadNote = document.getElementById("reload-note");
   if (reloadNote) reloadNote.hidden = true; // live updates instead of reloads
   const notice = element("p", "live-notice");
@@ -90,6 +91,12 @@ function watch(root) {
       scoreBox.appendChild(element("strong", null, `${Math.round(state.score * 100)}%`));
     }
     messageBox.textContent = state.message ? pick(state.message) : state.error || "";
+    if (tookBox) {
+      // "Graded in 2.1 s.": the server's words for the time (the live state's graded_in)
+      const took = !pending() && state.graded_in ? pick(state.graded_in) : "";
+      tookBox.textContent = took ? format(strings.graded_in, { time: took }) : "";
+      tookBox.hidden = !took;
+    }
     renderProgress();
   }
 
@@ -287,6 +294,7 @@ function watch(root) {
       error: snap.error,
       total: snap.total,
       message: snap.message,
+      graded_in: snap.graded_in,
       done: snap.done || 0,
     };
     if (!pending()) current = null;
