@@ -210,3 +210,19 @@ def test_an_instructors_header_fits_390_px_too(page: Page, live_server):
         page.goto(f"/lang/{lang}?next=/")
         expect(page.locator(".main-nav").get_by_text(studio, exact=True)).to_be_visible()
         assert header_overflow(page, 390) == [], lang
+
+
+def test_the_question_page_opens_at_its_top_with_the_editor_set_up(page: Page):
+    """The editor's file tabs are set up as the page loads without scrolling the page to
+    them: the header, the question and any message stay in view."""
+    register(page, "top@example.com")
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/questions/tcp-echo")
+        tab = page.get_by_role("tab", name=re.compile("client.py"))
+        expect(tab).to_be_visible()  # the script has run: the tabs are shown
+        expect(page.locator("#editor-panel-client .cm-content")).to_have_count(1)
+        assert page.evaluate("window.scrollY") == 0, width
+        tab.click()  # a tab chosen by the learner still shows its file
+        expect(page.locator("#editor-panel-client")).to_be_visible()
+        expect(page.locator("#editor-panel-server")).to_be_hidden()

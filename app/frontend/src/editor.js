@@ -137,7 +137,9 @@ function setUpTabs(form, editors) {
     panel.setAttribute("aria-labelledby", tab.id);
   }
 
-  function select(tab, focus) {
+  // ``reveal``: bring the tab into view (in a strip scrolled sideways on a phone); not as
+  // the page loads, which would scroll the page away from its top.
+  function select(tab, focus, reveal = true) {
     for (const other of tabs) {
       const on = other === tab;
       other.setAttribute("aria-selected", on ? "true" : "false");
@@ -145,7 +147,7 @@ function setUpTabs(form, editors) {
       panelOf(other).hidden = !on;
     }
     if (focus) tab.focus();
-    if (tab.scrollIntoView) tab.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (reveal && tab.scrollIntoView) tab.scrollIntoView({ block: "nearest", inline: "nearest" });
     const editor = editors.get(panelOf(tab).dataset.role);
     if (editor) editor.view.requestMeasure();
   }
@@ -164,7 +166,7 @@ function setUpTabs(form, editors) {
       }
     });
   });
-  select(tabs.find((tab) => tab.getAttribute("aria-selected") === "true") || tabs[0], false);
+  select(tabs.find((tab) => tab.getAttribute("aria-selected") === "true") || tabs[0], false, false);
   return (role) => {
     const tab = tabs.find((candidate) => panelOf(candidate).dataset.role === role);
     if (tab) select(tab, false);
