@@ -147,3 +147,27 @@ def test_a_visitor_is_invited_to_sign_in_to_submit_and_unlock_the_hints(client, 
     hints = html.split('id="hints-heading"')[1].split("</section>")[0]
     assert f"{total} hints left: one more unlocks after each failed attempt." in hints
     assert "hints-sign-in" not in hints and "Sign in to submit code" not in hints
+
+
+def test_a_visitor_reads_the_key_points_and_is_invited_to_sign_in_to_rate(client, auth):
+    """A visitor has no rating to send ticks with: the revealed answer lists the key
+    points (no checkboxes) and invites them to sign in, by a link back to the question."""
+    html = client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True)
+    answer = html.split('<details class="answer"')[1].split("</details>")[0]
+    assert "<h2>Key points</h2>" in answer and answer.count("<li>") >= 2
+    assert 'type="checkbox"' not in answer and "Which of these did you cover?" not in answer
+    assert 'id="rate-form"' not in answer
+    link = re.search(r'<p class="rate-sign-in"><a href="([^"]+)">([^<]+)</a></p>', answer)
+    assert link, answer
+    assert parse_qs(urlsplit(link[1].replace("&amp;", "&")).query) == {
+        "next": ["/questions/udp-vs-tcp"]
+    }
+    assert link[2].startswith("Sign in to rate how well you knew it")
+    chinese = client.get("/questions/udp-vs-tcp", headers={"Accept-Language": "zh"})
+    assert "登录后即可给自己的掌握程度打分" in chinese.get_data(as_text=True)
+
+    _signed_in(client, auth)
+    html = client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True)
+    answer = html.split('<details class="answer"')[1].split("</details>")[0]
+    assert "Which of these did you cover?" in answer and 'type="checkbox"' in answer
+    assert 'id="rate-form"' in answer and "rate-sign-in" not in answer

@@ -61,10 +61,11 @@ def test_question_page_shows_prompt_and_hides_answer_and_key_points(client, app)
     # Everything after the summary (answer and explanation) is inside the <details> element.
     before_details = html.split('<details class="answer"')[0]
     assert "Model answer" not in before_details and "Explanation" not in before_details
-    # The key points give the answer away: they wait inside, as a "did you cover" checklist.
+    # The key points give the answer away: they wait inside (for a visitor as a list; a
+    # learner ticks them, tests/practice/test_pages.py).
     assert "key-points" not in before_details
-    checklist = details.group(2).split('class="key-points checklist"')[1].split("</ul>")[0]
-    assert len(re.findall(r"<li>", checklist)) == len(question.key_points("en"))
+    listed = details.group(2).split('<ul class="key-points">')[1].split("</ul>")[0]
+    assert len(re.findall(r"<li>", listed)) == len(question.key_points("en"))
 
 
 def test_reveal_query_opens_the_answer(client):
