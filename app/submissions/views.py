@@ -339,7 +339,7 @@ def format_duration(ms: float | int | None) -> str:
     if ms is None:
         return ""
     if ms < 1000:
-        return f"{ms:.0f} ms"
+        return gettext("%(ms)s ms", ms=f"{ms:.0f}")
     return gettext("%(seconds)s s", seconds=f"{ms / 1000:.1f}")
 
 

@@ -67,6 +67,10 @@ def test_the_bytes_are_stored_bare_and_backquoted_in_the_plain_text():
     assert render(difference_note(short), "en") == (
         "differs from offset 2: expected `l`, got the end (2 of 5 bytes)"
     )
+    # in Chinese the end reads as the end of the data, with what was missing
+    assert render_in(difference_note(short), "zh") == (
+        "从偏移量 2 起不同：应为 `l`，实际为 数据末尾（应有 5 字节，只有 2 字节）"
+    )
 
 
 def test_the_page_shows_the_bytes_in_code_without_backquotes(app, client, learner):

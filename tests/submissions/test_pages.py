@@ -301,7 +301,7 @@ def test_result_page_in_chinese(app, client, learner):
     assert "未通过" in html and "服务器回显一条短消息" in html
     assert "发送的每个字节（共 12 字节）都应原样按序返回。" in html
     assert "期望" in html and "实际" in html and "提示" in html and "三次握手" in html
-    assert "CPU 时间 37 ms" in html and "内存峰值 9.0 MiB" in html
+    assert "CPU 时间 37 毫秒" in html and "内存峰值 9.0 MiB" in html
     assert "Expected" not in html and "Three-way handshake" not in html
 
 
@@ -431,10 +431,11 @@ def test_refused_form_post_explains_and_links_back(app, client, auth):
 
 
 def test_durations_read_in_the_pages_language(app):
-    """As the live clock does: 秒 in Chinese (the walk-through found "用时 10.1 s")."""
+    """As the live clock does: 秒 and 毫秒 in Chinese (walk-throughs found "用时 10.1 s",
+    then "用时 123 ms" beside "评分用时 2.1 秒")."""
     from app.submissions.views import format_duration
 
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        assert (format_duration(1500), format_duration(250)) == ("1.5 秒", "250 ms")
+        assert (format_duration(1500), format_duration(250)) == ("1.5 秒", "250 毫秒")
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert format_duration(1500) == "1.5 s"
+        assert (format_duration(1500), format_duration(250)) == ("1.5 s", "250 ms")
