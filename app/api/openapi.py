@@ -533,7 +533,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Loopback API",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "summary": "Submit Python code to network-programming questions and get it graded.",
             "description": (
                 "Authenticate with an API token from your profile page (/auth/profile) or "

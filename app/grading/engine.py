@@ -26,7 +26,7 @@ from app.grading.sandbox import RunResult, Sandbox, SandboxUnavailable, sandbox_
 from app.grading.spec import DEFAULT_PORT, SpecError, check_spec
 from app.grading.warm import SPARE_POOL, WarmSandbox
 
-ENGINE_VERSION = "2.0"  # 2: messages are ids + parameters (messages.py)
+ENGINE_VERSION = "2.1"  # 2: messages are ids + parameters (messages.py); 2.1: bare diff bytes
 EXCERPT_BYTES = 4096
 DEFAULT_SETTLE_MS = 100
 # A check ends within its wall-clock limit plus this: the limit stops the program and

@@ -231,9 +231,10 @@ MESSAGES: dict[str, str] = {
 
 
 # Parameters that are code, not words: a byte of the data (transcript.difference_note),
-# stored bare (``h``, ``\n``, ``\x00``). The plain text, which reads as Markdown, shows
-# it as a code span (`` `h` ``); a page puts it in ``<code>``. Results graded before it was
-# stored bare hold it in backquotes: read as bare (:func:`bare_code`).
+# stored bare (``h``, ``\n``, ``\x00``). The plain text shows it in backquotes for the
+# eye (`` `h` ``); a page puts it in ``<code>``. The plain text is text, not Markdown: the
+# program's own output goes into it as it is. Results graded before engine 2.1 hold the
+# byte in backquotes: read as bare (:func:`bare_code`).
 CODE_PARAMS: dict[str, tuple[str, ...]] = {"diff.at_offset": ("expected", "actual")}
 
 

@@ -239,6 +239,7 @@ def run_validation(question_id: int) -> None:
     try:
         report = compute_report(question, on_graded=graded)
     except Exception as exc:  # an engine crash must never leave it running
+        db.session.rollback()  # a database error (a session ended by the server) too
         current_app.logger.exception("validation of question %s crashed", question_id)
         report = _failed(job, f"The grader crashed ({type(exc).__name__}); run it again later.")
     finally:

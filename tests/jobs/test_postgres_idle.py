@@ -1,6 +1,7 @@
 """PostgreSQL ends a session idle inside a transaction (models.IDLE_IN_TRANSACTION_SECONDS),
-so a grading worker holds none open across a grading, however long: a validation and a
-submission that take longer than the timeout are stored all the same."""
+so a grading worker holds none open across a grading, however long: each grading starts
+with no transaction open, and a validation and a submission that take longer than the
+timeout are stored all the same."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_migrate import upgrade
 
 from app import models
 from app.bank.loader import load_bank
+from app.jobs import grading, validation
 from app.jobs.grading import run_submission
 from app.jobs.validation import request_validation, run_validation
 from app.models import Question, Submission, User, db
@@ -21,6 +23,17 @@ pytestmark = pytest.mark.postgres
 
 def test_gradings_longer_than_the_idle_timeout_are_stored(tmp_path, monkeypatch, sandbox):
     monkeypatch.setattr(models, "IDLE_IN_TRANSACTION_SECONDS", 1)
+    open_at_start: list[bool] = []  # per grading: whether a transaction was open
+
+    def watched(grade):
+        def grading_with_no_transaction(*args, **kwargs):
+            open_at_start.append(db.session().in_transaction())
+            return grade(*args, **kwargs)
+
+        return grading_with_no_transaction
+
+    monkeypatch.setattr(validation, "grade", watched(validation.grade))
+    monkeypatch.setattr(grading, "grade", watched(grading.grade))
     with postgres_app(tmp_path) as app, app.app_context():
         upgrade()
         load_bank()
@@ -31,6 +44,8 @@ def test_gradings_longer_than_the_idle_timeout_are_stored(tmp_path, monkeypatch,
         report = db.session.get(Question, question.id).validation
         assert report["state"] == "done" and "error" not in report, report.get("error")
         assert report["publishable"], report
+        assert len(open_at_start) == report["total"] and not any(open_at_start)
+        open_at_start.clear()
 
         user = User(email="pg@example.com")
         user.set_password("correct horse")
@@ -46,5 +61,6 @@ def test_gradings_longer_than_the_idle_timeout_are_stored(tmp_path, monkeypatch,
         db.session.expire_all()
         stored = db.session.get(Submission, submission.id)
         assert stored.status == "done", stored.error
+        assert open_at_start == [False]
         db.session.remove()
         db.engine.dispose()
