@@ -107,6 +107,7 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     # every check passed: each is one line, its details (and trace) one click away
     first = page.locator("li.check-passed").first
     expect(first.locator("details.check-details")).not_to_have_attribute("open", "")
+    assert titles_beside_their_status(page)
     first.locator("summary.check-head").click()
     diagram = first.locator("svg").filter(has_text="SYN-ACK")
     expect(diagram).to_be_visible()
@@ -128,6 +129,19 @@ def test_learner_submits_watches_live_and_reads_the_trace(page: Page):
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.locator("#summary-verdict")).to_contain_text("未通过")
     expect(page.locator("li.check-failed").first).to_contain_text("服务器回显一条短消息")
+    assert titles_beside_their_status(page)  # short titles too (the walk-through's 通过)
+
+
+def titles_beside_their_status(page: Page) -> int:
+    """Each check's title on the line of its status badge, right of it (a check's head is
+    as wide as its card, not as its content); how many checks were looked at."""
+    heads = page.locator("li.check summary.check-head").all()
+    for head in heads:
+        badge = head.locator(".check-status").bounding_box()
+        title = head.locator(".check-title").bounding_box()
+        assert badge and title and title["x"] > badge["x"] + badge["width"], (badge, title)
+        assert abs(title["y"] - badge["y"]) < badge["height"], (badge, title)
+    return len(heads)
 
 
 def test_the_header_fits_a_phone_in_chinese(page: Page):
