@@ -240,3 +240,31 @@ def test_the_question_page_opens_at_its_top_with_the_editor_set_up(page: Page):
         tab.click()  # a tab chosen by the learner still shows its file
         expect(page.locator("#editor-panel-client")).to_be_visible()
         expect(page.locator("#editor-panel-server")).to_be_hidden()
+
+
+def test_a_long_email_keeps_the_desktop_header_on_one_row(page: Page):
+    """On a desktop a long signed-in email is cut shorter rather than pushing the language
+    switch and the account's links to a second row."""
+    email = "a.very.long.address.for.testing@example-university.edu"
+    register(page, email)
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 800})
+        for lang in ("en", "zh"):
+            page.goto(f"/lang/{lang}?next=/questions/tcp-echo")
+            brand = page.locator(".site-header .brand").bounding_box()
+            for part in (".account-email", ".account-link", ".lang-switch"):
+                box = page.locator(f".site-header {part}").bounding_box()
+                assert brand and box, part
+                assert (
+                    abs(box["y"] + box["height"] / 2 - (brand["y"] + brand["height"] / 2)) < 12
+                ), (
+                    width,
+                    lang,
+                    part,
+                    box,
+                    brand,
+                )
+            shown = page.locator(".site-header .account-email")
+            expect(shown).to_have_attribute("title", email)
+            assert shown.evaluate("(node) => node.clientWidth") >= 96, (width, lang)
+            assert header_overflow(page, width) == []
