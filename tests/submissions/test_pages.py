@@ -354,7 +354,11 @@ def test_really_graded_submissions_show_passed_and_failed(client, graded):
     assert "通信记录" in zh and "参考客户端" in zh and "以十六进制显示" in zh
     assert "字节从偏移量 5 起不同（从 0 开始计数）。" in zh
     large = html.split('data-check-id="server-echo-large"')[1]
-    assert "Loop on recv() until it returns b&#39;&#39; and use sendall()" in large  # the hint
+    assert (  # the hint, its code in code
+        "Loop on <code>recv()</code> until it returns <code>b''</code> and use "
+        "<code>sendall()</code>" in large
+    )
+    assert "`" not in large.split('class="check-hint')[1].split("</div>")[0]
     assert "<svg" in short and "SYN-ACK" in short
     assert "Skipped" in html.split('data-check-id="client-echo"')[1]
     assert f'href="/questions/tcp-echo?from={failed_id}">Edit again</a>' in html
