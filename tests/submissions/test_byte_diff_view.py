@@ -1,6 +1,6 @@
 """The bytes of a difference ("differs from offset 1: expected `e`, got `E`"): stored bare,
 in ``<code>`` on a page (never a literal backquote inside a code element), in backquotes
-in the plain text of a message (Markdown: the API's ``en``/``zh``, the CLI's report).
+in the plain text of a message (the API's ``en``/``zh``, the CLI's report).
 Results graded before, which hold the bytes in backquotes, read the same."""
 
 from __future__ import annotations
