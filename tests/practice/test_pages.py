@@ -5,6 +5,7 @@ hints that unlock after failed attempts."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -73,6 +74,94 @@ def test_the_quiz_form_grades_every_type_and_explains(client, auth, app):
     client.post("/practice/questions/hol-scenarios/quiz", data={"csrf_token": token, **same})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 1
+
+
+class _QuizForm(HTMLParser):
+    """What the quiz form of a page holds: the ticked boxes, each text field's value, each
+    select's selected option (by id), and each item's announced result."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.checked: set[str] = set()
+        self.text: dict[str, str] = {}
+        self.selected: dict[str, str] = {}
+        self._select: str | None = None
+        self.feed(html.split('id="quiz"')[1].split("</section>")[0])
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("type") in ("radio", "checkbox"):
+            if "checked" in found:
+                self.checked.add(found["id"])
+        elif tag == "input" and found.get("type") == "text":
+            self.text[found["id"]] = found.get("value") or ""
+        elif tag == "select":
+            self._select = found["id"]
+        elif tag == "option" and "selected" in found and self._select:
+            self.selected[self._select] = found["value"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def test_the_quiz_result_shows_the_learners_own_answers(client, auth, app):
+    """After "Check my answers" the page (POST, then redirect, then GET) marks each item and
+    keeps what the learner answered, right or wrong: from the stored attempt, not the URL."""
+    token = _signed_in(client, auth)
+    page = client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True)
+    blank = _QuizForm(page)
+    assert blank.checked == set() and blank.text == {"fill-udp-header-size": ""}
+    typed = 'twenty <b>"bytes"</b>'
+    response = client.post(
+        "/practice/questions/udp-vs-tcp/quiz",
+        data={
+            "csrf_token": token,
+            "item-udp-header-size": typed,
+            "item-udp-guarantees": ["delivery", "boundaries"],
+            "item-choose-for-live-video": "udp",
+        },
+    )
+    assert response.status_code == 303
+    assert urlsplit(response.location).query == ""
+    html = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Your last score: 1 of 3 correct." in html
+    assert html.count("<p><strong>Not quite</strong></p>") == 2
+    assert html.count("<p><strong>Correct</strong></p>") == 1
+    shown = _QuizForm(html)
+    assert shown.checked == {
+        "item-udp-guarantees-delivery",
+        "item-udp-guarantees-boundaries",
+        "item-choose-for-live-video-udp",
+    }
+    assert shown.text == {"fill-udp-header-size": typed}
+    again = _QuizForm(client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True))
+    assert again.checked == shown.checked and again.text == shown.text  # a later visit too
+    fresh = _QuizForm(
+        client.get("/questions/udp-vs-tcp?practice=new", headers=EN).get_data(as_text=True)
+    )
+    assert fresh.checked == set() and fresh.text == {"fill-udp-header-size": ""}
+
+    # An ordering keeps its positions; an item left blank stays blank.
+    response = client.post(
+        "/practice/questions/tcp-ordering-stalls/quiz",
+        data={
+            "csrf_token": token,
+            "item-ordering-stall-sequence-buffer": "2",
+            "item-ordering-stall-sequence-retransmit": "3",
+            "item-ordering-stall-sequence-burst": "1",
+            "item-ordering-term": "队头阻塞",
+        },
+    )
+    html = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Your last score: 1 of 3 correct." in html
+    shown = _QuizForm(html)
+    assert shown.selected == {
+        "item-ordering-stall-sequence-buffer": "2",
+        "item-ordering-stall-sequence-retransmit": "3",
+        "item-ordering-stall-sequence-burst": "1",
+    }
+    assert shown.checked == set() and shown.text == {"fill-ordering-term": "队头阻塞"}
 
 
 def test_mock_interview_pages_and_progress(client, auth, app):
