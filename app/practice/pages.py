@@ -191,13 +191,14 @@ def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
                 service.note_opened(mock, question)
             db.session.commit()
     every = of_version(question, ("hints", lang), lambda: hints.all_hints(question, lang), stamp)
-    unlocked, total = hints.unlocked(question, user_id, lang, every)
+    unlocked, total, passed = hints.unlocked(question, user_id, lang, every)
     return {
         **_quiz_view(question, user_id, stamp),
         "practising": request.args.get("practice") == "1",
         "mock": mock,
         "hints_unlocked": unlocked,
         "hints_total": total,
+        "hints_passed": passed,
         "key_points": of_version(
             question, ("key-points", lang), lambda: question.key_points(lang), stamp
         ),

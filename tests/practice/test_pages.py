@@ -213,6 +213,56 @@ def test_hints_unlock_one_at_a_time_after_failed_attempts(client, auth, app):
     assert listed.count("<li>") == 2
 
 
+def test_after_a_pass_the_hints_no_longer_promise_one_more_per_failure(
+    client, auth, app, queries_of
+):
+    """A learner who has passed the question is not told that more hints unlock after
+    failed attempts, in either language; the page reads no more for it."""
+    _signed_in(client, auth)
+    page = "/questions/socket-timeout"
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        question = db.session.scalar(sa.select(Question).where(Question.slug == "socket-timeout"))
+
+    def add(verdict: str, regrade_of: int | None = None) -> int:
+        with app.app_context():
+            row = Submission(
+                user_id=user.id,
+                question_id=question.id,
+                question_version=1,
+                files={},
+                status="done",
+                verdict=verdict,
+                score=1.0 if verdict == "passed" else 0.0,
+                regrade_of=regrade_of,
+            )
+            db.session.add(row)
+            db.session.commit()
+            return row.id
+
+    def hints(lang: str = "en") -> str:
+        html = client.get(page, headers={"Accept-Language": lang}).get_data(as_text=True)
+        return html.split('id="hints-heading"')[1].split("</section>")[0]
+
+    failed = add("failed")
+    total = int(re.search(r"(\d+) hints left: one more unlocks", hints())[1]) + 1
+    before = len(queries_of(client, page))  # the editor holds a submission's files already
+    add("passed", regrade_of=failed)  # an instructor's regrade is not the learner's pass
+    assert "one more unlocks after each failed attempt" in hints()
+    add("passed")
+    after = hints()
+    assert "failed attempt" not in after and after.count("<li>") == 1
+    assert f"You passed this question with {total - 1} hints still locked." in after
+    chinese = hints("zh")
+    assert "每次未通过的提交后解锁一条" not in chinese
+    assert f"你已通过本题，还有 {total - 1} 条提示没有解锁。" in chinese
+    statements = queries_of(client, page)
+    assert len(statements) == before
+    # of the submissions: the hints' one count (failed, passed), the editor's last few
+    # and the files of the last one; no statement of its own to know about the pass
+    assert sum("FROM submission" in statement for statement in statements) == 3, statements
+
+
 def test_a_visitor_is_invited_to_sign_in_to_submit_and_unlock_the_hints(client, auth):
     """Hints unlock after the learner's failed attempts: a visitor, who cannot make one,
     is told to sign in instead, by a link that leads back to the question."""
