@@ -20,26 +20,34 @@ def all_hints(question: Question, lang: str) -> list[str]:
     return hints
 
 
-def failed_attempts(user_id: int, question_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Submission.id)).where(
+def attempts(user_id: int, question_id: int) -> tuple[int, bool]:
+    """(how many of the learner's own submissions failed, whether one passed), in one
+    statement; an instructor's regrade is not the learner's attempt."""
+    failed, passed = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((Submission.verdict == "failed", 1))),
+            sa.func.count(sa.case((Submission.verdict == "passed", 1))),
+        ).where(
             Submission.user_id == user_id,
             Submission.question_id == question_id,
-            Submission.verdict == "failed",
+            Submission.verdict.in_(("failed", "passed")),
             Submission.regrade_of.is_(None),
         )
-    )
+    ).one()
+    return failed, passed > 0
 
 
 def unlocked(
     question: Question, user_id: int | None, lang: str, hints: list[str] | None = None
-) -> tuple[list[str], int]:
-    """(the hints unlocked so far, how many there are in all); ``hints``: the question's
-    :func:`all_hints` when the caller has them already."""
+) -> tuple[list[str], int, bool]:
+    """(the hints unlocked so far, how many there are in all, whether the learner has
+    passed the question: then no more hints are promised; only known when there are
+    hints); ``hints``: the question's :func:`all_hints` when the caller has them already."""
     hints = all_hints(question, lang) if hints is None else hints
     if user_id is None or not hints:
-        return [], len(hints)
-    return hints[: failed_attempts(user_id, question.id)], len(hints)
+        return [], len(hints), False
+    failed, passed = attempts(user_id, question.id)
+    return hints[:failed], len(hints), passed
 
 
 def _text(hint: object, lang: str) -> str:

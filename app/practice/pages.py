@@ -139,6 +139,24 @@ def _quiz_items(question: Question) -> tuple[list[dict[str, Any]], dict[str, Any
     return [public_item(item) for item in items], {i["id"]: i["explanation"] for i in items}
 
 
+def _given(kind: str, answer: Any) -> dict[str, Any]:
+    """What the form shows of one stored answer (the learner's own, right or wrong): the
+    ticked choice ids, an ordering's position of each choice id, a fill-in's text. An answer
+    of another shape (the API's, an older version's) shows as nothing."""
+    chosen: list[str] = []
+    positions: dict[str, int] = {}
+    text = ""
+    if kind == "single" and isinstance(answer, str):
+        chosen = [answer]
+    elif kind == "multiple" and isinstance(answer, list):
+        chosen = [a for a in answer if isinstance(a, str)]
+    elif kind == "ordering" and isinstance(answer, list):
+        positions = {a: n for n, a in enumerate(answer, start=1) if isinstance(a, str)}
+    elif kind == "fill" and isinstance(answer, str):
+        text = answer
+    return {"chosen": chosen, "positions": positions, "text": text}
+
+
 def _quiz_view(question: Question, user_id: int | None, stamp: int | None) -> dict[str, Any]:
     items, explanations = of_version(question, "quiz", lambda: _quiz_items(question), stamp)
     attempt = None
@@ -146,12 +164,14 @@ def _quiz_view(question: Question, user_id: int | None, stamp: int | None) -> di
         attempt = service.latest_attempt(user_id, question.id)
     results = {}
     if attempt is not None and request.args.get("practice") != "new":
+        kinds = {item["id"]: item["type"] for item in items}
+        answers = attempt.answers if isinstance(attempt.answers, dict) else {}
         for row in attempt.results:
             if row["id"] in explanations:
                 results[row["id"]] = {
                     "correct": row["correct"],
                     "explanation": explanations[row["id"]],
-                    "given": (attempt.answers or {}).get(row["id"]),
+                    **_given(kinds[row["id"]], answers.get(row["id"])),
                 }
     return {"quiz": items, "quiz_attempt": attempt, "quiz_results": results}
 
@@ -171,13 +191,14 @@ def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
                 service.note_opened(mock, question)
             db.session.commit()
     every = of_version(question, ("hints", lang), lambda: hints.all_hints(question, lang), stamp)
-    unlocked, total = hints.unlocked(question, user_id, lang, every)
+    unlocked, total, passed = hints.unlocked(question, user_id, lang, every)
     return {
         **_quiz_view(question, user_id, stamp),
         "practising": request.args.get("practice") == "1",
         "mock": mock,
         "hints_unlocked": unlocked,
         "hints_total": total,
+        "hints_passed": passed,
         "key_points": of_version(
             question, ("key-points", lang), lambda: question.key_points(lang), stamp
         ),

@@ -1,6 +1,7 @@
-"""A learner practises in a real browser: the queue from the home page, a quiz answered, a
-code question failed (a hint unlocks) then passed, a concept question answered, revealed
-and rated; then, in Chinese, a short mock interview to its summary and the progress page."""
+"""A learner practises in a real browser: the queue from the home page, a quiz answered (the
+result keeps the answers), a code question failed (a hint unlocks) then passed (no more
+hints promised), a concept question answered, revealed and rated; then, in Chinese, a
+short mock interview to its summary and the progress page."""
 
 from __future__ import annotations
 
@@ -37,14 +38,15 @@ def test_practise_the_queue_then_a_mock_interview_in_chinese(page: Page):
     )
     page.goto("/questions/tcp-handshake?practice=1")
 
-    # The quiz: put the handshake in order.
-    for position, step in enumerate(
-        ("the client sends SYN", "the server answers SYN+ACK", "the client sends ACK"), start=1
-    ):
+    # The quiz: put the handshake in order; the result keeps the order given.
+    steps = ("the client sends SYN", "the server answers SYN+ACK", "the client sends ACK")
+    for position, step in enumerate(steps, start=1):
         page.get_by_label(step, exact=True).select_option(str(position))
     page.get_by_role("button", name="Check my answers").click()
     expect(page.locator(".quiz-score")).to_have_text("Your last score: 1 of 1 correct.")
     expect(page.locator(".quiz-result")).to_contain_text("The client opens with SYN")
+    for position, step in enumerate(steps, start=1):
+        expect(page.get_by_label(step, exact=True)).to_have_value(str(position))
 
     # The code: fails first (a hint unlocks), then passes.
     expect(page.locator(".hint-list")).to_have_count(0)
@@ -57,6 +59,10 @@ def test_practise_the_queue_then_a_mock_interview_in_chinese(page: Page):
     type_code(page, "client", CLIENT)
     page.get_by_role("button", name="Submit for grading").click()
     expect(page.locator("#summary-verdict")).to_contain_text("PASSED", timeout=60_000)
+    page.goto("/questions/tcp-handshake?practice=1")
+    expect(page.locator(".hints .muted")).to_have_text(
+        re.compile(r"^You passed this question with \d+ hints? still locked\.$")
+    )
 
     # A concept question: answer first, the key points wait behind the reveal.
     page.goto("/questions/udp-vs-tcp?practice=1")

@@ -5,6 +5,7 @@ hints that unlock after failed attempts."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
@@ -75,6 +76,94 @@ def test_the_quiz_form_grades_every_type_and_explains(client, auth, app):
         assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 1
 
 
+class _QuizForm(HTMLParser):
+    """What the quiz form of a page holds: the ticked boxes, each text field's value, each
+    select's selected option (by id), and each item's announced result."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.checked: set[str] = set()
+        self.text: dict[str, str] = {}
+        self.selected: dict[str, str] = {}
+        self._select: str | None = None
+        self.feed(html.split('id="quiz"')[1].split("</section>")[0])
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("type") in ("radio", "checkbox"):
+            if "checked" in found:
+                self.checked.add(found["id"])
+        elif tag == "input" and found.get("type") == "text":
+            self.text[found["id"]] = found.get("value") or ""
+        elif tag == "select":
+            self._select = found["id"]
+        elif tag == "option" and "selected" in found and self._select:
+            self.selected[self._select] = found["value"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def test_the_quiz_result_shows_the_learners_own_answers(client, auth, app):
+    """After "Check my answers" the page (POST, then redirect, then GET) marks each item and
+    keeps what the learner answered, right or wrong: from the stored attempt, not the URL."""
+    token = _signed_in(client, auth)
+    page = client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True)
+    blank = _QuizForm(page)
+    assert blank.checked == set() and blank.text == {"fill-udp-header-size": ""}
+    typed = 'twenty <b>"bytes"</b>'
+    response = client.post(
+        "/practice/questions/udp-vs-tcp/quiz",
+        data={
+            "csrf_token": token,
+            "item-udp-header-size": typed,
+            "item-udp-guarantees": ["delivery", "boundaries"],
+            "item-choose-for-live-video": "udp",
+        },
+    )
+    assert response.status_code == 303
+    assert urlsplit(response.location).query == ""
+    html = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Your last score: 1 of 3 correct." in html
+    assert html.count("<p><strong>Not quite</strong></p>") == 2
+    assert html.count("<p><strong>Correct</strong></p>") == 1
+    shown = _QuizForm(html)
+    assert shown.checked == {
+        "item-udp-guarantees-delivery",
+        "item-udp-guarantees-boundaries",
+        "item-choose-for-live-video-udp",
+    }
+    assert shown.text == {"fill-udp-header-size": typed}
+    again = _QuizForm(client.get("/questions/udp-vs-tcp", headers=EN).get_data(as_text=True))
+    assert again.checked == shown.checked and again.text == shown.text  # a later visit too
+    fresh = _QuizForm(
+        client.get("/questions/udp-vs-tcp?practice=new", headers=EN).get_data(as_text=True)
+    )
+    assert fresh.checked == set() and fresh.text == {"fill-udp-header-size": ""}
+
+    # An ordering keeps its positions; an item left blank stays blank.
+    response = client.post(
+        "/practice/questions/tcp-ordering-stalls/quiz",
+        data={
+            "csrf_token": token,
+            "item-ordering-stall-sequence-buffer": "2",
+            "item-ordering-stall-sequence-retransmit": "3",
+            "item-ordering-stall-sequence-burst": "1",
+            "item-ordering-term": "队头阻塞",
+        },
+    )
+    html = client.get(response.location, headers=EN).get_data(as_text=True)
+    assert "Your last score: 1 of 3 correct." in html
+    shown = _QuizForm(html)
+    assert shown.selected == {
+        "item-ordering-stall-sequence-buffer": "2",
+        "item-ordering-stall-sequence-retransmit": "3",
+        "item-ordering-stall-sequence-burst": "1",
+    }
+    assert shown.checked == set() and shown.text == {"fill-ordering-term": "队头阻塞"}
+
+
 def test_mock_interview_pages_and_progress(client, auth, app):
     token = _signed_in(client, auth)
     assert "Mock interview" in client.get("/practice/mock", headers=EN).get_data(as_text=True)
@@ -122,6 +211,56 @@ def test_hints_unlock_one_at_a_time_after_failed_attempts(client, auth, app):
     html = client.get("/questions/socket-timeout", headers=EN).get_data(as_text=True)
     listed = html.split('class="hint-list"')[1].split("</ol>")[0]
     assert listed.count("<li>") == 2
+
+
+def test_after_a_pass_the_hints_no_longer_promise_one_more_per_failure(
+    client, auth, app, queries_of
+):
+    """A learner who has passed the question is not told that more hints unlock after
+    failed attempts, in either language; the page reads no more for it."""
+    _signed_in(client, auth)
+    page = "/questions/socket-timeout"
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        question = db.session.scalar(sa.select(Question).where(Question.slug == "socket-timeout"))
+
+    def add(verdict: str, regrade_of: int | None = None) -> int:
+        with app.app_context():
+            row = Submission(
+                user_id=user.id,
+                question_id=question.id,
+                question_version=1,
+                files={},
+                status="done",
+                verdict=verdict,
+                score=1.0 if verdict == "passed" else 0.0,
+                regrade_of=regrade_of,
+            )
+            db.session.add(row)
+            db.session.commit()
+            return row.id
+
+    def hints(lang: str = "en") -> str:
+        html = client.get(page, headers={"Accept-Language": lang}).get_data(as_text=True)
+        return html.split('id="hints-heading"')[1].split("</section>")[0]
+
+    failed = add("failed")
+    total = int(re.search(r"(\d+) hints left: one more unlocks", hints())[1]) + 1
+    before = len(queries_of(client, page))  # the editor holds a submission's files already
+    add("passed", regrade_of=failed)  # an instructor's regrade is not the learner's pass
+    assert "one more unlocks after each failed attempt" in hints()
+    add("passed")
+    after = hints()
+    assert "failed attempt" not in after and after.count("<li>") == 1
+    assert f"You passed this question with {total - 1} hints still locked." in after
+    chinese = hints("zh")
+    assert "每次未通过的提交后解锁一条" not in chinese
+    assert f"你已通过本题，还有 {total - 1} 条提示没有解锁。" in chinese
+    statements = queries_of(client, page)
+    assert len(statements) == before
+    # of the submissions: the hints' one count (failed, passed), the editor's last few
+    # and the files of the last one; no statement of its own to know about the pass
+    assert sum("FROM submission" in statement for statement in statements) == 3, statements
 
 
 def test_a_visitor_is_invited_to_sign_in_to_submit_and_unlock_the_hints(client, auth):

@@ -1,5 +1,6 @@
 """The practice queries on PostgreSQL too: a review, the queue, a quiz, a mock interview,
-progress (timestamps come back with their zone there, unlike SQLite)."""
+progress (timestamps come back with their zone there, unlike SQLite), the hints' count of
+failed and passed attempts."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app.bank.loader import load_bank
-from app.models import Question, Topic, db
-from app.practice import queue, service
+from app.models import Question, Submission, Topic, db
+from app.practice import hints, queue, service
 from app.practice.scheduling import Source, review
 from tests.api.helpers import make_user
 from tests.helpers import postgres_app
@@ -42,4 +43,15 @@ def test_practice_on_postgres(tmp_path):
             assert {q.slug for q, _ in queue.queue(learner, later).due} >= {"udp-vs-tcp"}
             assert queue.progress(learner, later)[0]["seen"] >= 1
             assert queue.streak(learner, T0.date()) == 1
+            timeout = db.session.scalar(
+                sa.select(Question).where(Question.slug == "socket-timeout")
+            )
+            assert hints.attempts(learner, timeout.id) == (0, False)
+            for verdict in ("failed", "failed", "error", "passed"):
+                db.session.add(
+                    Submission(user_id=learner, question_id=timeout.id, question_version=1,
+                               files={}, status="done", verdict=verdict)
+                )  # fmt: skip
+            db.session.commit()
+            assert hints.attempts(learner, timeout.id) == (2, True)
             db.engine.dispose()
