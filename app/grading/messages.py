@@ -111,6 +111,10 @@ MESSAGES: dict[str, str] = {
     "peer.should_receive_data": N_("The reference %(peer)s should receive data from your program."),
     "peer.should_receive_exactly": N_("The reference %(peer)s should receive exactly %(text)s."),
     "echo.exact": N_("Every byte sent (%(sent)s bytes) should come back unchanged, in order."),
+    "echo.exact_cut": N_(
+        "Every byte sent should come back unchanged, in order; the reference client sent "
+        "%(sent)s of its %(planned)s bytes before the connection ended."
+    ),
     "close.server_after_client": N_(
         "After the client closes its side, your server should close the connection."
     ),

@@ -266,6 +266,65 @@ def test_short_data_is_told_apart_from_changed_data(sandbox):
     assert chosen(check) == ["data_short"]
 
 
+ONE_READ_SERVER = """\
+import socket
+with socket.create_server(("127.0.0.1", 65432)) as server:
+    conn, _ = server.accept()
+    with conn:
+        conn.sendall(conn.recv(1024))
+"""
+
+
+@pytest.mark.sandbox
+def test_a_server_that_closes_early_is_told_how_much_the_client_got_to_send(sandbox):
+    """Against 100 KB sent in pieces, a server that reads once and closes cuts the client
+    short: the message says how much of the 100 KB it sent, not "every byte sent (1400
+    bytes)" as if that were all; and what it sent coming back does not pass the check."""
+    client = {"kind": "tcp_client", "size": 102400, "chunk": 1400, "wait_for_eof": False}
+    check = graded(spec("server", client, ECHO), "server", ONE_READ_SERVER)
+    echo = check.expectations[0]
+    assert check.status == "failed" and not echo["ok"]
+    said = echo["message"]["params"]["base"]  # then what arrived, and where it differs
+    assert said["id"] == "echo.exact_cut", echo["message"]
+    sent = said["params"]["sent"]
+    assert 0 < sent < 102400 and said["params"]["planned"] == 102400
+    assert en(check.message).startswith(
+        "Every byte sent should come back unchanged, in order; the reference client sent "
+        f"{sent} of its 102400 bytes before the connection ended."
+    )
+    assert f"参考客户端只发出了它要发送的 102400 字节中的 {sent} 字节" in zh(check.message)
+    whole = graded(spec("server", client, ECHO), "server", SERVER.format(reply="data"))
+    assert whole.status == "passed", en(whole.message)
+    assert whole.expectations[0]["message"]["id"] == "echo.exact"
+
+
+def test_an_echo_of_what_a_cut_short_client_sent_is_not_the_whole_echo():
+    """A server that echoes what arrived, then closes before the client sent it all, has
+    not echoed what the client meant to send: all of it must have been sent and come back."""
+    from types import SimpleNamespace
+
+    from app.grading.checks.exchange import echo_exact
+
+    def observed(planned: int) -> SimpleNamespace:
+        data = b"x" * 1400
+        peer = {
+            "sent": data,
+            "received": data,
+            "sent_total": 1400,
+            "received_total": 1400,
+            "sent_digest": "same",
+            "received_digest": "same",
+            "planned_total": planned,
+            "error": None,
+            "connections": 1,
+        }
+        return SimpleNamespace(peer=peer)
+
+    assert echo_exact(observed(1400), True).ok
+    cut = echo_exact(observed(102400), True)
+    assert not cut.ok and cut.message["id"] == "echo.exact_cut"
+
+
 @pytest.mark.sandbox
 def test_a_connection_never_closed_chooses_its_hint(sandbox):
     code = """\

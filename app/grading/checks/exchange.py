@@ -69,8 +69,12 @@ def peer_received(obs: Observation, text: str) -> Outcome:
 def echo_exact(obs: Observation, _: bool) -> Outcome:
     peer = obs.peer
     sent, got = peer["sent_total"], peer["received_total"]
-    ok = sent > 0 and got == sent and peer["sent_digest"] == peer["received_digest"]
-    message = msg("echo.exact", sent=sent)
+    planned = peer.get("planned_total") or sent
+    ok = 0 < sent == planned and got == sent and peer["sent_digest"] == peer["received_digest"]
+    if sent < planned:  # the connection ended before the client got to send it all
+        message = msg("echo.exact_cut", sent=sent, planned=planned)
+    else:
+        message = msg("echo.exact", sent=sent)
     if not ok and peer.get("error") and not peer["connections"]:
         return Outcome(ok, message, msg("value.bytes", count=sent), peer["error"], conditions=[])
     outcome = _bytes_outcome(ok, message, peer["sent"], peer["received"], sent, got)

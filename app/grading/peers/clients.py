@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 from app.grading.exchange import add_reply, datagram_record
 from app.grading.messages import msg
@@ -37,6 +38,10 @@ class TcpClient(Peer):
                 data = bytes((i * 7 + 13) % 251 for i in range(size))
             return [data[i : i + chunk] for i in range(0, size, chunk)]
         return [str(m).encode() for m in self.params.get("messages", [])]
+
+    def observation(self) -> dict[str, Any]:
+        # what it meant to send: a connection that ends early cuts what it did send short
+        return {**super().observation(), "planned_total": sum(map(len, self.payload()))}
 
     def _drive(self, deadline: float) -> None:
         conn = self._connect(deadline)
