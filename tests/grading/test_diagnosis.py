@@ -279,8 +279,16 @@ with socket.create_server(("127.0.0.1", 65432)) as server:
 def test_a_server_that_closes_early_is_told_how_much_the_client_got_to_send(sandbox):
     """Against 100 KB sent in pieces, a server that reads once and closes cuts the client
     short: the message says how much of the 100 KB it sent, not "every byte sent (1400
-    bytes)" as if that were all; and what it sent coming back does not pass the check."""
-    client = {"kind": "tcp_client", "size": 102400, "chunk": 1400, "wait_for_eof": False}
+    bytes)" as if that were all; and what it sent coming back does not pass the check.
+    The pieces are paced (10 ms apart, 0.7 s in all) so that the server has closed before
+    the last one: sent at full speed, 100 KB can fit in the kernel's buffers first."""
+    client = {
+        "kind": "tcp_client",
+        "size": 102400,
+        "chunk": 1400,
+        "delay_ms": 10,
+        "wait_for_eof": False,
+    }
     check = graded(spec("server", client, ECHO), "server", ONE_READ_SERVER)
     echo = check.expectations[0]
     assert check.status == "failed" and not echo["ok"]
