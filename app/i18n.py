@@ -15,6 +15,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     redirect,
     request,
@@ -73,7 +74,8 @@ def switch(code: str) -> Response:
 
 def _template_context() -> dict[str, Any]:
     lang = current_lang()
-    here = request.full_path if request.query_string else request.path
+    # g.page_url: a form answered with the page it came from (a link back must GET that page)
+    here = g.get("page_url") or (request.full_path if request.query_string else request.path)
     return {
         "lang": lang,
         "html_lang": html_lang(lang),

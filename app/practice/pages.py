@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -88,6 +88,25 @@ def _form_answers(question: Question) -> dict[str, Any]:
     return answers
 
 
+def _form_given(question: Question) -> dict[str, dict[str, Any]]:
+    """What the quiz form sent, as the form shows it again (see _given)."""
+    given = {}
+    for item in question.quiz or []:
+        key = f"item-{item['id']}"
+        positions = {}
+        if item["type"] == "ordering":
+            for choice in item["choices"]:
+                value = request.form.get(f"{key}-{choice['id']}", "")
+                if value.isdigit():
+                    positions[choice["id"]] = int(value)
+        given[item["id"]] = {
+            "chosen": request.form.getlist(key),
+            "positions": positions,
+            "text": request.form.get(key, "") if item["type"] == "fill" else "",
+        }
+    return given
+
+
 @bp.post("/questions/<slug>/quiz")
 @login_required
 def quiz(slug: str) -> Response | tuple[str, int]:
@@ -98,8 +117,10 @@ def quiz(slug: str) -> Response | tuple[str, int]:
         service.answer_quiz(current_user.id, question, _form_answers(question))
     except QuizAnswerError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("questions.question", slug=slug) + "#quiz", 303)
+        # The question page again, its form holding what was sent and saying what to fix.
+        g.quiz_refused = {"error": str(exc), "given": _form_given(question)}
+        g.page_url = url_for("questions.question", slug=slug)
+        return current_app.view_functions["questions.question"](slug=slug), 422
     db.session.commit()
     args: dict[str, Any] = {"slug": slug, "_anchor": "quiz"}
     if request.form.get("practice") == "1":
@@ -158,11 +179,17 @@ def _given(kind: str, answer: Any) -> dict[str, Any]:
 
 
 def _quiz_view(question: Question, user_id: int | None, stamp: int | None) -> dict[str, Any]:
+    """The quiz, the learner's last result of it and the answers its form holds: those of
+    the last attempt, or those of a refused one (``g.quiz_refused``) with what to fix."""
     items, explanations = of_version(question, "quiz", lambda: _quiz_items(question), stamp)
+    refused = g.get("quiz_refused")
+    if refused is not None:
+        given, error = refused["given"], refused["error"]
+        return {"quiz": items, "quiz_results": {}, "quiz_given": given, "quiz_error": error}
     attempt = None
     if user_id is not None and items:
         attempt = service.latest_attempt(user_id, question.id)
-    results = {}
+    results, given = {}, {}
     if attempt is not None and request.args.get("practice") != "new":
         kinds = {item["id"]: item["type"] for item in items}
         answers = attempt.answers if isinstance(attempt.answers, dict) else {}
@@ -171,9 +198,9 @@ def _quiz_view(question: Question, user_id: int | None, stamp: int | None) -> di
                 results[row["id"]] = {
                     "correct": row["correct"],
                     "explanation": explanations[row["id"]],
-                    **_given(kinds[row["id"]], answers.get(row["id"])),
                 }
-    return {"quiz": items, "quiz_attempt": attempt, "quiz_results": results}
+                given[row["id"]] = _given(kinds[row["id"]], answers.get(row["id"]))
+    return {"quiz": items, "quiz_results": results, "quiz_given": given, "quiz_error": None}
 
 
 def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
@@ -183,7 +210,7 @@ def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
     user_id = current_user.id if current_user.is_authenticated else None
     lang = current_lang()
     mock = None
-    if user_id is not None and (mock_id := request.args.get("mock", type=int)):
+    if user_id is not None and (mock_id := request.values.get("mock", type=int)):
         found = db.session.get(MockInterview, mock_id)
         if found is not None and found.user_id == user_id and question.id in found.question_ids:
             mock = found if service.active_mock(user_id) is found else None
@@ -194,7 +221,8 @@ def question_context(question: Question, stamp: int | None) -> dict[str, Any]:
     unlocked, total, passed = hints.unlocked(question, user_id, lang, every)
     return {
         **_quiz_view(question, user_id, stamp),
-        "practising": request.args.get("practice") == "1",
+        # request.values: a refused quiz form is answered with this page (its fields count)
+        "practising": request.values.get("practice") == "1",
         "mock": mock,
         "hints_unlocked": unlocked,
         "hints_total": total,

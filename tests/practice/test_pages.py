@@ -164,6 +164,50 @@ def test_the_quiz_result_shows_the_learners_own_answers(client, auth, app):
     assert shown.checked == set() and shown.text == {"fill-ordering-term": "队头阻塞"}
 
 
+def test_a_refused_quiz_form_keeps_what_was_sent_and_says_what_to_fix(client, auth, app):
+    """Two steps of an ordering in one position: 422, nothing stored, and the question page
+    again with the error by the quiz and the form as sent (not the last stored attempt);
+    its language links lead back to the question page, and the walk-through mode stays."""
+    token = _signed_in(client, auth)
+    client.post(
+        "/practice/questions/tcp-ordering-stalls/quiz",
+        data={"csrf_token": token, "item-ordering-term": "first try"},
+    )
+    sent = {
+        "csrf_token": token,
+        "practice": "1",
+        "item-ordering-stall-sequence-buffer": "1",
+        "item-ordering-stall-sequence-retransmit": "1",
+        "item-ordering-stall-sequence-burst": "3",
+        "item-ordering-term": "head-of-line <blocking>",
+    }
+    response = client.post("/practice/questions/tcp-ordering-stalls/quiz", data=sent, headers=EN)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(
+        r'<p class="form-errors" role="alert" id="quiz-error">\s*'
+        r"Give each step of the order a different position.\s*</p>",
+        html,
+    )
+    shown = _QuizForm(html)
+    assert shown.selected == {
+        "item-ordering-stall-sequence-buffer": "1",
+        "item-ordering-stall-sequence-retransmit": "1",
+        "item-ordering-stall-sequence-burst": "3",
+    }
+    assert shown.text == {"fill-ordering-term": "head-of-line <blocking>"}
+    assert "Your last score" not in html and "quiz-wrong" not in html
+    assert '<input type="hidden" name="practice" value="1">' in html
+    assert "/lang/zh?next=/questions/tcp-ordering-stalls" in html
+    assert 'action="/practice/questions/tcp-ordering-stalls/quiz#quiz"' in html
+    with app.app_context():
+        assert db.session.scalars(sa.select(QuizAttempt.answers)).all() == [
+            {"ordering-term": "first try"}
+        ]
+    page = client.get("/questions/tcp-ordering-stalls", headers=EN).get_data(as_text=True)
+    assert _QuizForm(page).text == {"fill-ordering-term": "first try"}  # the stored one
+
+
 def test_mock_interview_pages_and_progress(client, auth, app):
     token = _signed_in(client, auth)
     assert "Mock interview" in client.get("/practice/mock", headers=EN).get_data(as_text=True)
